@@ -1,0 +1,87 @@
+"""What an adapter is, and what it is given.
+
+An adapter consumes one axis's work queue and delivers each message somewhere (a webhook, an
+inbox, a national API). It never builds its own HTTP client, bus or journal: it gets them in an
+``AdapterContext``. New connectors are found through the ``lgsp.adapters`` entry point group, each
+entry naming a factory ``(AdapterContext) -> Adapter``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Protocol
+
+import httpx
+from pydantic import ValidationError
+
+from lgsp.bus import Bus, Delivery
+from lgsp.errors import ConfigurationError, PermanentDeliveryError
+from lgsp.journal import Journal
+from lgsp.schemas import SUBMISSION, Envelope
+from lgsp.settings import Settings
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Adapter",
+    "AdapterContext",
+    "AdapterFactory",
+    "load_adapter",
+    "read_envelope",
+]
+
+ENTRY_POINT_GROUP = "lgsp.adapters"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    settings: Settings
+    bus: Bus
+    journal: Journal
+    http: httpx.AsyncClient
+
+
+class Adapter(Protocol):
+    """Delivers the messages of one axis."""
+
+    axis: str
+
+    async def handle(self, delivery: Delivery) -> None:
+        """Deliver one message; raise ``TransientDeliveryError`` or ``PermanentDeliveryError``."""
+
+
+class AdapterFactory(Protocol):
+    def __call__(self, context: AdapterContext) -> Adapter: ...
+
+
+def load_adapter(name: str, context: AdapterContext) -> Adapter:
+    """The adapter registered as ``name`` in the ``lgsp.adapters`` entry point group."""
+    found = entry_points(group=ENTRY_POINT_GROUP, name=name)
+    if not found:
+        known = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+        raise ConfigurationError(f"no adapter {name!r}; installed: {', '.join(known) or 'none'}")
+    factory: AdapterFactory = next(iter(found)).load()
+    return factory(context)
+
+
+def read_envelope(delivery: Delivery) -> Envelope:
+    """The envelope of a delivery: the caller's bytes plus the gateway's headers."""
+    h = delivery.headers
+    try:
+        submission = SUBMISSION.validate_json(delivery.body)
+        deadline = h.get("x-lgsp-deadline")
+        return Envelope(
+            id=delivery.message_id,
+            type=submission.type,
+            sender=str(h["x-lgsp-sender"]),
+            recipients=submission.recipients,
+            correlation_id=submission.correlation_id,
+            created_at=datetime.fromisoformat(str(h["x-lgsp-created-at"])),
+            deadline=datetime.fromisoformat(str(deadline)) if deadline else None,
+            priority=submission.priority,
+            body=submission.body,
+        )
+    except (ValidationError, KeyError, ValueError) as exc:
+        # Only the gateway publishes to work queues, so this is a bug or a foreign publisher.
+        raise PermanentDeliveryError(f"unreadable message on the bus: {exc}") from exc

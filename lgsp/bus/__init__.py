@@ -1,0 +1,37 @@
+"""The message bus: topology, publishing with confirms, consumers; RabbitMQ or embedded."""
+
+from lgsp.bus.base import PARK_REASON_HEADER, Bus, Delivery, Handler, Outcome, OutgoingMessage
+from lgsp.bus.memory import MemoryBus
+from lgsp.bus.rabbit import RabbitBus, redact_url
+from lgsp.bus.topology import AXES, Topology
+from lgsp.settings import Settings
+
+__all__ = [
+    "AXES",
+    "PARK_REASON_HEADER",
+    "Bus",
+    "Delivery",
+    "Handler",
+    "MemoryBus",
+    "Outcome",
+    "OutgoingMessage",
+    "RabbitBus",
+    "Topology",
+    "create_bus",
+    "redact_url",
+]
+
+
+def create_bus(settings: Settings) -> Bus:
+    """The bus ``settings`` name, not yet started."""
+    topology = Topology(prefix=settings.broker_prefix, delivery_limit=settings.delivery_limit)
+    if settings.bus == "memory":
+        return MemoryBus(topology, prefetch=settings.prefetch)
+    return RabbitBus(
+        settings.broker_url,
+        topology,
+        publish_timeout=settings.publish_timeout,
+        connect_timeout=settings.connect_timeout,
+        prefetch=settings.prefetch,
+        publisher_channels=settings.publisher_channels,
+    )

@@ -1,0 +1,131 @@
+"""What a message bus is to lgsp: the interfaces both implementations keep.
+
+``RabbitBus`` (production) and ``MemoryBus`` (``lgsp demo``, fast unit tests) route, confirm, settle
+and dead-letter alike, so code written against ``Bus`` runs on either. How a handler's outcome turns
+into ack, requeue or dead letter is decided once, here, in ``settle_outcome``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+
+from lgsp.errors import DeliveryError
+
+__all__ = [
+    "PARK_REASON_HEADER",
+    "Bus",
+    "Delivery",
+    "Handler",
+    "Outcome",
+    "OutgoingMessage",
+    "run_handler",
+]
+
+PARK_REASON_HEADER = "x-lgsp-reason"
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to publish. ``message_id`` is always set: consumers de-duplicate by it."""
+
+    message_id: str
+    routing_key: str
+    body: bytes
+    type: str
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    correlation_id: str | None = None
+    content_type: str = "application/json"
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A message handed to a consumer, as either bus delivers it."""
+
+    message_id: str
+    routing_key: str
+    body: bytes
+    type: str
+    headers: Mapping[str, Any]
+    correlation_id: str | None
+    content_type: str
+    redelivered: bool
+    delivery_count: int
+    """How many times the broker handed this message out before (0 the first time)."""
+    timestamp: datetime | None = None
+
+    def as_outgoing(self, *, routing_key: str | None = None, **headers: Any) -> OutgoingMessage:
+        """The same message, to publish again (dead letters, replays) with extra headers."""
+        return OutgoingMessage(
+            message_id=self.message_id,
+            routing_key=routing_key or self.routing_key,
+            body=self.body,
+            type=self.type,
+            headers={**self.headers, **headers},
+            correlation_id=self.correlation_id,
+            content_type=self.content_type,
+            timestamp=self.timestamp,
+        )
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Outcome(enum.Enum):
+    """How a delivery is settled once its handler has run."""
+
+    ACK = "ack"
+    """Handled, or parked in dead letters with a reason: remove from the work queue."""
+    REQUEUE = "requeue"
+    """Unexpected failure: hand it out again (the queue's delivery limit stops poison loops)."""
+
+
+class Bus(Protocol):
+    """A broker as the gateway and adapters use it."""
+
+    async def start(self) -> None:
+        """Connect and declare the topology; raises ``BrokerUnavailable``."""
+
+    async def close(self) -> None: ...
+
+    async def publish(self, message: OutgoingMessage) -> None:
+        """Publish persistently and wait for the broker's confirm; raises ``BrokerUnavailable``."""
+
+    async def park(self, delivery: Delivery, reason: str) -> None:
+        """Put ``delivery`` in dead letters with ``reason``, confirmed."""
+
+    async def consume(self, axis: str, handler: Handler) -> None:
+        """Start handing the axis's work queue to ``handler`` until ``close``."""
+
+    def is_connected(self) -> bool: ...
+
+
+async def run_handler(
+    delivery: Delivery, handler: Handler, park: Callable[[Delivery, str], Awaitable[None]]
+) -> Outcome:
+    """Run ``handler`` and decide the outcome: the one policy both buses share.
+
+    A ``DeliveryError`` parks the message with its reason (retries with backoff belong to the
+    adapters' retry policy); anything else is unexpected and the message goes back to the queue.
+    """
+    try:
+        await handler(delivery)
+    except DeliveryError as exc:
+        try:
+            await park(delivery, exc.reason)
+        except Exception as park_exc:
+            log.error("park_failed", message_id=delivery.message_id, error=str(park_exc))
+            return Outcome.REQUEUE
+        return Outcome.ACK
+    except Exception as exc:
+        log.exception("handler_failed", message_id=delivery.message_id, error=str(exc))
+        return Outcome.REQUEUE
+    return Outcome.ACK

@@ -1,0 +1,143 @@
+"""The embedded in-process bus: the topology of ``RabbitBus`` without a broker.
+
+For ``lgsp demo`` and fast unit tests. It routes like the real topology (axis work queues, the
+alternate exchange for the unroutable, dead letters), settles like it (ack, requeue up to the
+delivery limit, then dead letter) and runs handlers concurrently up to the prefetch. It keeps
+nothing across a restart: durability is RabbitMQ's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import structlog
+
+from lgsp.bus.base import (
+    PARK_REASON_HEADER,
+    Delivery,
+    Handler,
+    Outcome,
+    OutgoingMessage,
+    run_handler,
+)
+from lgsp.bus.topology import Topology
+from lgsp.errors import BrokerUnavailable
+
+__all__ = ["MemoryBus"]
+
+log = structlog.get_logger(__name__)
+
+
+class _Queue:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ready: deque[Delivery] = deque()
+        self.available = asyncio.Event()
+
+    def put(self, delivery: Delivery) -> None:
+        self.ready.append(delivery)
+        self.available.set()
+
+
+class MemoryBus:
+    """In-process ``Bus``."""
+
+    def __init__(self, topology: Topology, *, prefetch: int = 100) -> None:
+        self.topology = topology
+        self._prefetch = prefetch
+        self._queues: dict[str, _Queue] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+        self.available = True
+        """Tests switch this off to play a broker outage."""
+
+    async def start(self) -> None:
+        t = self.topology
+        for name in (*map(t.work_queue, t.axes), t.unroutable_queue, t.dead_queue):
+            self._queues.setdefault(name, _Queue(name))
+        self._started = True
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._started = False
+
+    def is_connected(self) -> bool:
+        return self._started and self.available
+
+    async def publish(self, message: OutgoingMessage) -> None:
+        self._check()
+        axis = self.topology.axis_for(message.routing_key)
+        queue = self.topology.work_queue(axis) if axis else self.topology.unroutable_queue
+        self._queues[queue].put(_delivery(message))
+
+    async def park(self, delivery: Delivery, reason: str) -> None:
+        self._check()
+        parked = delivery.as_outgoing(
+            **{PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
+        )
+        self._queues[self.topology.dead_queue].put(_delivery(parked))
+
+    async def consume(self, axis: str, handler: Handler) -> None:
+        self._check()
+        queue = self._queues[self.topology.work_queue(axis)]
+        task = asyncio.create_task(self._consume(queue, handler), name=f"memory-consumer-{axis}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def messages(self, queue: str) -> list[Delivery]:
+        """What waits in ``queue`` now (dead letters, the unroutable), oldest first."""
+        return list(self._queues[queue].ready)
+
+    def _check(self) -> None:
+        if not self.is_connected():
+            raise BrokerUnavailable("the embedded bus is not running")
+
+    async def _consume(self, queue: _Queue, handler: Handler) -> None:
+        slots = asyncio.Semaphore(self._prefetch)
+        while True:
+            while not queue.ready:
+                queue.available.clear()
+                await queue.available.wait()
+            delivery = queue.ready.popleft()
+            await slots.acquire()
+            task = asyncio.create_task(self._handle(queue, delivery, handler, slots))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _handle(
+        self, queue: _Queue, delivery: Delivery, handler: Handler, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            outcome = await run_handler(delivery, handler, self.park)
+        finally:
+            slots.release()
+        if outcome is Outcome.REQUEUE:
+            again = replace(delivery, redelivered=True, delivery_count=delivery.delivery_count + 1)
+            if again.delivery_count >= self.topology.delivery_limit:
+                log.warning("delivery_limit_reached", message_id=delivery.message_id)
+                await self.park(again, "delivery limit reached")
+            else:
+                # Give other work (and a recovering dependency) a moment before the retry.
+                await asyncio.sleep(0.05)
+                queue.put(again)
+
+
+def _delivery(message: OutgoingMessage) -> Delivery:
+    return Delivery(
+        message_id=message.message_id,
+        routing_key=message.routing_key,
+        body=message.body,
+        type=message.type,
+        headers=dict(message.headers),
+        correlation_id=message.correlation_id,
+        content_type=message.content_type,
+        redelivered=False,
+        delivery_count=0,
+        timestamp=message.timestamp,
+    )

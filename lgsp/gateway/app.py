@@ -1,0 +1,56 @@
+"""The gateway's app factory: ``create_app(settings, bus=..., journal=...)``.
+
+A bus or journal passed in is used as it is and left open (the caller owns it); anything not passed
+in is opened from ``settings`` when the app starts and closed when it stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from lgsp.bus import Bus, create_bus
+from lgsp.gateway.accept import Acceptor
+from lgsp.gateway.auth import Authenticator
+from lgsp.gateway.handlers import setup_routes
+from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BUS, JOURNAL, SETTINGS
+from lgsp.gateway.middlewares import setup_middlewares
+from lgsp.journal import Journal
+from lgsp.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings, *, bus: Bus | None = None, journal: Journal | None = None
+) -> web.Application:
+    # A little headroom over the body limit so our own check answers with a precise 413.
+    app = web.Application(client_max_size=settings.max_body_bytes + 1)
+    app[SETTINGS] = settings
+    setup_middlewares(app)
+    setup_routes(app)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        own_journal = journal is None
+        own_bus = bus is None
+        the_journal = journal or await Journal.open(
+            settings.db_url, batch_size=settings.journal_batch_size
+        )
+        the_bus = bus or create_bus(settings)
+        try:
+            if own_bus:
+                await the_bus.start()
+            app[JOURNAL] = the_journal
+            app[BUS] = the_bus
+            app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
+            app[ACCEPTOR] = Acceptor(the_bus, the_journal)
+            yield
+        finally:
+            if own_bus:
+                await the_bus.close()
+            if own_journal:
+                await the_journal.close()
+
+    app.cleanup_ctx.append(resources)
+    return app

@@ -1,0 +1,19 @@
+"""Every piece of state the gateway keeps on its ``Application``, declared in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from lgsp.bus import Bus
+from lgsp.gateway.accept import Acceptor
+from lgsp.gateway.auth import Authenticator
+from lgsp.journal import Journal
+from lgsp.settings import Settings
+
+__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BUS", "JOURNAL", "SETTINGS"]
+
+SETTINGS = web.AppKey("settings", Settings)
+BUS = web.AppKey("bus", Bus)
+JOURNAL = web.AppKey("journal", Journal)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+ACCEPTOR = web.AppKey("acceptor", Acceptor)

@@ -1,0 +1,19 @@
+"""The journal: registered systems, messages, their histories and delivery attempts."""
+
+from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage, System, SystemFormat
+from lgsp.journal.store import IdempotencyClash, Journal, StatusChange
+from lgsp.journal.systems import SystemRegistry, hash_api_key
+
+__all__ = [
+    "Attempt",
+    "Event",
+    "IdempotencyClash",
+    "Journal",
+    "MessageRecord",
+    "NewMessage",
+    "StatusChange",
+    "System",
+    "SystemFormat",
+    "SystemRegistry",
+    "hash_api_key",
+]

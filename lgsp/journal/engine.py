@@ -1,0 +1,86 @@
+"""Connecting to the journal's database and bringing its schema up to date.
+
+``LGSP_DB_URL`` is written as users know it (``sqlite:///path``, ``postgresql://user@host/db``); the
+async driver is chosen here. The schema is created on first start and migrated on later ones.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from lgsp.errors import ConfigurationError, JournalUnavailable
+from lgsp.journal.tables import SCHEMA_VERSION, metadata, schema_info
+
+__all__ = ["async_url", "connect", "migrate"]
+
+_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def async_url(db_url: str) -> sa.URL:
+    """The SQLAlchemy URL with the async driver for ``db_url``."""
+    try:
+        url = make_url(db_url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigurationError(f"LGSP_DB_URL is not a database URL: {db_url!r}") from exc
+    backend = url.get_backend_name()
+    if backend not in _DRIVERS:
+        raise ConfigurationError(f"LGSP_DB_URL must name sqlite or postgresql, not {backend!r}")
+    return url.set(drivername=_DRIVERS[backend])
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work while the writer commits; NORMAL sync is durable across process
+    # crashes (the guarantee we give) at a fraction of FULL's cost.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def connect(db_url: str) -> AsyncEngine:
+    """An engine for ``db_url``; the SQLite file and its folder are created when missing."""
+    url = async_url(db_url)
+    kwargs: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+async def migrate(engine: AsyncEngine) -> int:
+    """Create missing tables and record the schema version; returns the version in force."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            current = (await conn.execute(sa.select(sa.func.max(schema_info.c.version)))).scalar()
+            if current is None:
+                await conn.execute(
+                    schema_info.insert().values(
+                        version=SCHEMA_VERSION, applied_at=datetime.now(UTC)
+                    )
+                )
+                current = SCHEMA_VERSION
+            elif current > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"the journal's schema is version {current}, newer than this lgsp "
+                    f"({SCHEMA_VERSION}): upgrade lgsp"
+                )
+            # Later versions add their steps here, each in this same transaction.
+            return int(current)
+    except (SQLAlchemyError, OSError) as exc:
+        raise JournalUnavailable(f"cannot open the journal: {exc}") from exc

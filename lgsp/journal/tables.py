@@ -1,0 +1,122 @@
+"""The journal's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+Not for: queries (``lgsp.journal.store``) or connecting (``lgsp.journal.engine``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+__all__ = ["SCHEMA_VERSION", "attempts", "events", "messages", "metadata", "schema_info", "systems"]
+
+SCHEMA_VERSION = 1
+"""Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both engines (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_BigId = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData()
+
+schema_info = Table(
+    "lgsp_schema",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+systems = Table(
+    "systems",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agency", String(35), nullable=False, index=True),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("webhook_url", Text, nullable=True),
+    # Kept in clear: the platform must sign every webhook call with it.
+    Column("webhook_secret", String(128), nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("may_send", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("sender", String(35), nullable=False),
+    Column("sender_system", String(64), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("correlation_id", String(128), nullable=True),
+    Column("priority", SmallInteger, nullable=False),
+    Column("deadline", UTCDateTime, nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("payload", LargeBinary, nullable=False),
+    UniqueConstraint("sender_system", "idempotency_key", name="uq_messages_idempotency"),
+)
+Index("ix_messages_status", messages.c.status)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("recipient", String(35), nullable=True),
+    Column("detail", JSON, nullable=True),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, index=True),
+    Column("recipient", String(35), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+)

@@ -1,0 +1,99 @@
+"""Assembling a process: journal, bus, HTTP client, adapters and the gateway, opened and closed
+in order, and the wait for a signal to stop.
+
+Not for: argument parsing (``lgsp.cli``) or anything a single request does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import structlog
+from aiohttp import web
+
+from lgsp.adapters import Adapter, AdapterContext, load_adapter
+from lgsp.bus import Bus, create_bus
+from lgsp.gateway import create_app
+from lgsp.journal import Journal
+from lgsp.settings import Settings
+
+__all__ = ["Services", "open_services", "serve_http", "start_adapters", "wait_for_stop"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    journal: Journal
+    bus: Bus
+    http: httpx.AsyncClient
+
+    def adapter_context(self) -> AdapterContext:
+        return AdapterContext(self.settings, self.bus, self.journal, self.http)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncIterator[Services]:
+    """Journal, bus and HTTP client, ready; closed in reverse order on the way out.
+
+    Raises ``JournalUnavailable`` or ``BrokerUnavailable`` at once when either cannot be reached.
+    """
+    journal = await Journal.open(settings.db_url, batch_size=settings.journal_batch_size)
+    try:
+        the_bus = bus or create_bus(settings)
+        await the_bus.start()
+        try:
+            async with httpx.AsyncClient(
+                timeout=settings.webhook_timeout,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            ) as http:
+                yield Services(settings, journal, the_bus, http)
+        finally:
+            await the_bus.close()
+    finally:
+        await journal.close()
+
+
+async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapter]:
+    adapters = [load_adapter(axis, services.adapter_context()) for axis in axes]
+    for adapter in adapters:
+        await services.bus.consume(adapter.axis, adapter.handle)
+        log.info("adapter_started", axis=adapter.axis)
+    return adapters
+
+
+@asynccontextmanager
+async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[int]:
+    """The gateway on ``host:port``; yields the port it listens on (useful with port 0)."""
+    app = create_app(services.settings, bus=services.bus, journal=services.journal)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=services.settings.shutdown_timeout
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    log.info("gateway_listening", host=host, port=bound)
+    try:
+        yield int(bound)
+    finally:
+        await runner.cleanup()
+
+
+async def wait_for_stop() -> None:
+    """Return on SIGINT or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,68 @@
+"""The shared language of lgsp: message models for every axis, and one adapter to read them.
+
+``SUBMISSION`` is the one module-level ``TypeAdapter`` over the discriminated union of everything a
+caller may submit; read raw request bytes with ``SUBMISSION.validate_json(raw)``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter
+
+from lgsp.schemas._base import AgencyCode, LGSPModel, parse_agency_code
+from lgsp.schemas.civil_status import BirthRegistration, PersonalId
+from lgsp.schemas.document import DocumentSend, DocumentStatus, StatusCode
+from lgsp.schemas.envelope import (
+    BirthRegistrationSubmission,
+    CitizenLookupSubmission,
+    DocumentSendSubmission,
+    DocumentStatusSubmission,
+    Envelope,
+    Submission,
+)
+from lgsp.schemas.national import CitizenLookup
+
+__all__ = [
+    "MESSAGE_TYPES",
+    "SUBMISSION",
+    "AgencyCode",
+    "AnySubmission",
+    "BirthRegistration",
+    "CitizenLookup",
+    "DocumentSend",
+    "DocumentStatus",
+    "Envelope",
+    "LGSPModel",
+    "PersonalId",
+    "StatusCode",
+    "Submission",
+    "axis_of",
+    "parse_agency_code",
+]
+
+AnySubmission = Annotated[
+    DocumentSendSubmission
+    | DocumentStatusSubmission
+    | BirthRegistrationSubmission
+    | CitizenLookupSubmission,
+    Field(discriminator="type"),
+]
+
+SUBMISSION: TypeAdapter[AnySubmission] = TypeAdapter(AnySubmission)
+
+MESSAGE_TYPES: dict[str, type[Submission]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (
+        DocumentSendSubmission,
+        DocumentStatusSubmission,
+        BirthRegistrationSubmission,
+        CitizenLookupSubmission,
+    )
+}
+"""Every message type the platform knows, by its ``type`` string."""
+
+
+def axis_of(message_type: str) -> str:
+    """The axis a type belongs to: ``document.send`` → ``document``."""
+    return message_type.split(".", 1)[0]

@@ -1,0 +1,57 @@
+"""The one settings object, read from ``LGSP_*`` environment variables.
+
+Built once by the CLI (or a test) and passed down; nothing else in lgsp reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything a process of lgsp needs to know about its surroundings, with named defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="LGSP_", frozen=True, extra="ignore")
+
+    # Where things are.
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    """``amqp://user:pass@host:port/vhost``."""
+    bus: Literal["rabbitmq", "memory"] = "rabbitmq"
+    """``memory`` is the embedded in-process bus of ``lgsp demo`` and unit tests."""
+    broker_prefix: str = Field(default="lgsp", pattern=r"^[a-z][a-z0-9_.-]{0,30}$")
+    """First word of every exchange and queue name, so several deployments can share a vhost."""
+    db_url: str = "sqlite:///lgsp.db"
+    """``sqlite:///path/lgsp.db`` or ``postgresql://user@host:port/db``."""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
+    # Limits and timeouts.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body the gateway reads; past it, 413."""
+    publish_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to wait for the broker to confirm a publish before answering 503."""
+    journal_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to wait for the journal to record a message before answering 503."""
+    connect_timeout: float = Field(default=10.0, gt=0)
+    """Seconds to reach the broker and the journal at start before giving up."""
+    journal_batch_size: int = Field(default=200, ge=1)
+    """Most rows the journal writer puts in one transaction."""
+    prefetch: int = Field(default=100, ge=1, le=65535)
+    delivery_limit: int = Field(default=20, ge=1)
+    """Redeliveries of one message before the broker dead-letters it (poison messages)."""
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    system_cache_ttl: float = Field(default=30.0, ge=0)
+    """Seconds a gateway trusts its cached copy of a system's registration."""
+    publisher_channels: int = Field(default=4, ge=1, le=64)
+    """Confirm-mode channels a gateway publishes on, round robin."""
+    shutdown_timeout: float = Field(default=10.0, gt=0)
+
+    # Logging.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """``auto``: JSON unless standard error is a terminal."""
