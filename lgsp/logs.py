@@ -86,3 +86,9 @@ def configure_logging(settings: Settings) -> None:
     )
     # Libraries log through the standard library; keep them quiet unless asked.
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(message)s")
+    # The AMQP client logs each failed (re)connection on its own; lgsp's bus logs the broker's
+    # state once, in its own words, and the CLI turns a failed start into one line.
+    for name in ("aiormq", "aio_pika"):
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if level == logging.DEBUG else logging.CRITICAL
+        )

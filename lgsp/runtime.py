@@ -18,6 +18,7 @@ from aiohttp import web
 
 from lgsp.adapters import Adapter, AdapterContext, load_adapter
 from lgsp.bus import Bus, create_bus
+from lgsp.errors import ConfigurationError
 from lgsp.gateway import create_app
 from lgsp.journal import Journal
 from lgsp.settings import Settings
@@ -77,7 +78,13 @@ async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); set LGSP_HTTP_PORT"
+        ) from exc
     bound = runner.addresses[0][1] if runner.addresses else port
     log.info("gateway_listening", host=host, port=bound)
     try:

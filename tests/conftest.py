@@ -12,8 +12,8 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,19 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from lgsp.bus import Bus, MemoryBus, RabbitBus, Topology
 from lgsp.gateway import create_app
 from lgsp.journal import Journal
-from lgsp.registry import register_system
-from lgsp.runtime import Services, open_services, start_adapters
-from lgsp.settings import Settings
-
-SENDER = "000.00.00.H41"
-RECIPIENT = "000.00.12.H41"
-STRANGER = "000.00.13.H41"
+from lgsp.runtime import open_services, start_adapters
+from tests.support import (
+    RECIPIENT,
+    SENDER,
+    STRANGER,
+    Platform,
+    PlatformFactory,
+    Receiver,
+    make_settings,
+    unique_prefix,
+)
 
 # --------------------------------------------------------------------------------------------
 # Real services, isolated per run
@@ -63,26 +66,27 @@ def rabbit_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this run's own, dropped at the end."""
-    admin = os.environ.get("LGSP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    admin = os.environ.get("LGSP_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     name = f"lgsp_test_{secrets.token_hex(4)}"
 
-    async def run(sql: str) -> None:
+    async def execute(sql: str) -> None:
         conn = await asyncpg.connect(admin)
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    def run(sql: str) -> None:
+        # In a thread of its own: the fixture may be first asked for inside a running loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, execute(sql)).result()
+
+    run(f'CREATE DATABASE "{name}"')
     base = admin.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def unique_prefix() -> str:
-    return f"t{secrets.token_hex(4)}"
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -124,32 +128,14 @@ async def _wipe(journal: Journal) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    """Records every call; answers ``status`` (or the next of ``script``)."""
-
-    url: str = ""
-    calls: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    status: int = 204
-    script: list[int] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def hook(self, system: str) -> str:
-        return f"{self.url}/hooks/{system}"
-
-    async def wait_for(self, count: int, timeout: float = 15) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.calls) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     rec = Receiver()
 
     async def hook(request: web.Request) -> web.Response:
-        rec.calls.append((request.match_info["system"], dict(request.headers), await request.read()))
+        rec.calls.append(
+            (request.match_info["system"], dict(request.headers), await request.read())
+        )
         rec.arrived.set()
         status = rec.script.pop(0) if rec.script else rec.status
         return web.Response(status=status)
@@ -170,56 +156,17 @@ async def receiver() -> AsyncIterator[Receiver]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Platform:
-    """Gateway (as a test client) and document adapter over one bus and journal."""
-
-    settings: Settings
-    services: Services
-    client: TestClient[web.Request, web.Application]
-    receiver: Receiver
-    keys: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-
-    async def add_system(self, system_id: str, agency: str, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("webhook_url", self.receiver.hook(system_id))
-        kwargs.setdefault("may_send", ["document.send", "document.status"])
-        created = await register_system(
-            self.services.journal.systems, system_id=system_id, agency=agency, **kwargs
-        )
-        self.keys[system_id] = created["api_key"]
-        self.secrets[system_id] = created["webhook_secret"]
-        return created
-
-    def auth(self, system_id: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[system_id]}"}
-
-    async def wait_status(self, message_id: str, status: str, timeout: float = 15) -> Any:
-        async with asyncio.timeout(timeout):
-            while True:
-                record = await self.services.journal.get(message_id)
-                if record is not None and record.status == status:
-                    return record
-                await asyncio.sleep(0.02)
-
-
-PlatformFactory = Callable[..., Awaitable[Platform]]
-
-
-def make_settings(**overrides: Any) -> Settings:
-    """Settings for a test: explicit values only, whatever the environment holds."""
-    values: dict[str, Any] = {"log_format": "console", "publish_timeout": 2.0, **overrides}
-    return Settings.model_validate(values)
-
-
 @pytest.fixture
 async def platform_factory(receiver: Receiver) -> AsyncIterator[PlatformFactory]:
-    opened: list[tuple[Any, TestClient[web.Request, web.Application]]] = []
+    opened: list[tuple[Any, Platform]] = []
 
     async def build(*, bus: str, db_url: str, broker_url: str = "", **overrides: Any) -> Platform:
         settings = make_settings(
-            bus=bus, db_url=db_url, broker_url=broker_url or "amqp://unused/",
-            broker_prefix=unique_prefix(), **overrides,
+            bus=bus,
+            db_url=db_url,
+            broker_url=broker_url or "amqp://unused/",
+            broker_prefix=unique_prefix(),
+            **overrides,
         )
         context = open_services(settings)
         services = await context.__aenter__()
@@ -227,34 +174,20 @@ async def platform_factory(receiver: Receiver) -> AsyncIterator[PlatformFactory]
         app = create_app(settings, bus=services.bus, journal=services.journal)
         client = TestClient(TestServer(app))
         await client.start_server()
-        opened.append((context, client))
         platform = Platform(settings, services, client, receiver)
+        opened.append((context, platform))
         for system_id, agency in (("qlvb-a", SENDER), ("qlvb-b", RECIPIENT), ("qlvb-c", STRANGER)):
             await platform.add_system(system_id, agency)
         return platform
 
     yield build
-    for context, client in reversed(opened):
-        await client.close()
+    for context, platform in reversed(opened):
+        await platform.client.close()
+        if platform.settings.db_url.startswith("postgresql"):
+            await _wipe(platform.services.journal)  # one database serves the whole run
         await context.__aexit__(None, None, None)
 
 
 @pytest.fixture
 async def memory_platform(platform_factory: PlatformFactory, sqlite_url: str) -> Platform:
     return await platform_factory(bus="memory", db_url=sqlite_url)
-
-
-@pytest.fixture
-async def rabbit_platform(
-    platform_factory: PlatformFactory, rabbit_url: str, db_url: str
-) -> AsyncIterator[Platform]:
-    platform = await platform_factory(bus="rabbitmq", db_url=db_url, broker_url=rabbit_url)
-    yield platform
-    await _wipe(platform.services.journal)
-
-
-def new_bus(kind: str, rabbit_url: str = "", **kwargs: Any) -> Bus:
-    topology = Topology(prefix=unique_prefix(), delivery_limit=kwargs.pop("delivery_limit", 3))
-    if kind == "memory":
-        return MemoryBus(topology, **kwargs)
-    return RabbitBus(rabbit_url, topology, **kwargs)

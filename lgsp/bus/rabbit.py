@@ -96,6 +96,8 @@ class RabbitBus:
                 reconnect_interval=1,
                 client_properties={"connection_name": "lgsp"},
             )
+            self._connection.close_callbacks.add(self._on_connection_lost)
+            self._connection.reconnect_callbacks.add(self._on_reconnected)
             declaring = await self._connection.channel()
             await self._declare(declaring)
             await declaring.close()
@@ -115,6 +117,13 @@ class RabbitBus:
             raise BrokerUnavailable(
                 f"cannot reach the broker at {redact_url(self._url)}: {exc or type(exc).__name__}"
             ) from exc
+
+    def _on_connection_lost(self, _sender: object, exc: BaseException | None = None) -> None:
+        if self._connection is not None:  # not our own close()
+            log.warning("broker_connection_lost", broker=redact_url(self._url), error=str(exc))
+
+    def _on_reconnected(self, _sender: object) -> None:
+        log.info("broker_reconnected", broker=redact_url(self._url))
 
     async def _declare(self, channel: aio_pika.abc.AbstractChannel) -> None:
         t = self.topology
