@@ -5,6 +5,7 @@ from lgsp.adapters.base import (
     Adapter,
     AdapterContext,
     AdapterFactory,
+    accepted_record,
     load_adapter,
     read_envelope,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "AdapterFactory",
+    "accepted_record",
     "load_adapter",
     "read_envelope",
 ]

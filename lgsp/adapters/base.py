@@ -8,8 +8,9 @@ entry naming a factory ``(AdapterContext) -> Adapter``.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from lgsp.bus import Bus, Delivery
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
-from lgsp.journal import Journal
+from lgsp.journal import Journal, MessageRecord
 from lgsp.schemas import SUBMISSION, Envelope
 from lgsp.settings import Settings
 
@@ -27,6 +28,7 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "AdapterFactory",
+    "accepted_record",
     "load_adapter",
     "read_envelope",
 ]
@@ -63,6 +65,33 @@ def load_adapter(name: str, context: AdapterContext) -> Adapter:
         raise ConfigurationError(f"no adapter {name!r}; installed: {', '.join(known) or 'none'}")
     factory: AdapterFactory = next(iter(found)).load()
     return factory(context)
+
+
+async def accepted_record(
+    journal: Journal, delivery: Delivery, *, grace: float
+) -> MessageRecord | None:
+    """The journal's record of ``delivery``, or ``None`` when the gateway never accepted it.
+
+    The gateway writes the journal and publishes side by side, so a consumer can see a message a
+    moment before its row commits; it waits up to ``grace`` seconds after the message's creation.
+    No row by then, or a ``rejected`` one, means the sender was answered 503: drop the message.
+    """
+    created = _created_at(delivery)
+    while True:
+        record = await journal.get(delivery.message_id)
+        if record is not None:
+            return None if record.status == "rejected" else record
+        waited = (datetime.now(UTC) - created).total_seconds() if created else grace
+        if waited >= grace:
+            return None
+        await asyncio.sleep(min(0.05, grace - waited))
+
+
+def _created_at(delivery: Delivery) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(delivery.headers["x-lgsp-created-at"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def read_envelope(delivery: Delivery) -> Envelope:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from lgsp.adapters.base import AdapterContext, read_envelope
+from lgsp.adapters.base import AdapterContext, accepted_record, read_envelope
 from lgsp.adapters.webhook import post_webhook
 from lgsp.bus import Delivery
 from lgsp.errors import DeliveryError, PermanentDeliveryError
@@ -27,8 +27,6 @@ __all__ = ["DocumentAdapter", "create"]
 
 log = structlog.get_logger(__name__)
 
-_SKIP = frozenset({"rejected"})
-
 
 class DocumentAdapter:
     axis = "document"
@@ -36,13 +34,15 @@ class DocumentAdapter:
     def __init__(self, context: AdapterContext) -> None:
         self._ctx = context
         self._journal = context.journal
+        settings = context.settings
+        self._grace = settings.journal_timeout + settings.publish_timeout + 1.0
 
     async def handle(self, delivery: Delivery) -> None:
         structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
-        record = await self._journal.get(delivery.message_id)
-        if record is None or record.status in _SKIP:
+        record = await accepted_record(self._journal, delivery, grace=self._grace)
+        if record is None:
             # The gateway answered 503 for it: the caller was told nothing was accepted.
-            log.info("skipped_unaccepted", status=record.status if record else None)
+            log.info("dropped_unaccepted")
             return
         envelope = read_envelope(delivery)
         done = await self._journal.delivered_recipients(envelope.id)

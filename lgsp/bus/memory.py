@@ -119,7 +119,8 @@ class MemoryBus:
             slots.release()
         if outcome is Outcome.REQUEUE:
             again = replace(delivery, redelivered=True, delivery_count=delivery.delivery_count + 1)
-            if again.delivery_count >= self.topology.delivery_limit:
+            # As RabbitMQ counts it: the limit is how many redeliveries a message gets.
+            if again.delivery_count > self.topology.delivery_limit:
                 log.warning("delivery_limit_reached", message_id=delivery.message_id)
                 await self.park(again, "delivery limit reached")
             else:

@@ -21,9 +21,9 @@ import aio_pika
 import aiormq
 import structlog
 from aio_pika.abc import (
+    AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
-    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
@@ -86,7 +86,8 @@ class RabbitBus:
         self._exchanges: list[AbstractExchange] = []
         self._dead: AbstractExchange | None = None
         self._round_robin: itertools.cycle[AbstractExchange] | None = None
-        self._consumer_channels: list[AbstractRobustChannel] = []
+        self._consumer_channels: list[AbstractChannel] = []
+        self._topology_channel: AbstractChannel | None = None
 
     async def start(self) -> None:
         try:
@@ -98,9 +99,10 @@ class RabbitBus:
             )
             self._connection.close_callbacks.add(self._on_connection_lost)
             self._connection.reconnect_callbacks.add(self._on_reconnected)
-            declaring = await self._connection.channel()
-            await self._declare(declaring)
-            await declaring.close()
+            # Kept open: a robust channel re-declares what it declared after a reconnect, so a
+            # broker that lost its definitions gets the topology back.
+            self._topology_channel = await self._connection.channel()
+            await self._declare(self._topology_channel)
             for _ in range(self._publisher_count):
                 channel = await self._connection.channel(
                     publisher_confirms=True, on_return_raises=True
@@ -148,23 +150,25 @@ class RabbitBus:
         await dead_q.bind(dead, "#")
         for axis in t.axes:
             queue = await channel.declare_queue(
-                t.work_queue(axis),
-                durable=True,
-                arguments={
-                    **quorum,
-                    "x-delivery-limit": t.delivery_limit,
-                    "x-dead-letter-exchange": t.dead_exchange,
-                    # At-least-once dead-lettering: a poison message is never dropped on the way.
-                    "x-dead-letter-strategy": "at-least-once",
-                    "x-overflow": "reject-publish",
-                },
+                t.work_queue(axis), durable=True, arguments=self._work_queue_arguments()
             )
             await queue.bind(messages, t.binding(axis))
+
+    def _work_queue_arguments(self) -> dict[str, Any]:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.topology.delivery_limit,
+            "x-dead-letter-exchange": self.topology.dead_exchange,
+            # At-least-once dead-lettering: a poison message is never dropped on the way.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         self._exchanges.clear()
         self._consumer_channels.clear()
+        self._topology_channel = None
         self._round_robin = None
         if connection is not None:
             try:
@@ -220,7 +224,11 @@ class RabbitBus:
             raise BrokerUnavailable("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
-        queue = await channel.get_queue(self.topology.work_queue(axis), ensure=False)
+        # Declared (not just looked up) on this robust channel, so that after a reconnect the
+        # channel restores the queue and this consumer on it.
+        queue = await channel.declare_queue(
+            self.topology.work_queue(axis), durable=True, arguments=self._work_queue_arguments()
+        )
         self._consumer_channels.append(channel)
 
         async def on_message(incoming: AbstractIncomingMessage) -> None:

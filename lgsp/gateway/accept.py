@@ -1,8 +1,10 @@
 """The accept path: validate, check rights, journal, publish with confirm. Nothing HTTP here.
 
-A message is accepted only when both the journal has its row and the broker has confirmed it. If
-the broker fails after the journal wrote, the row is marked ``rejected`` (and its idempotency key
-freed) before the caller hears 503, so the journal never shows as accepted what was not.
+A message is accepted only when both the journal has its row and the broker has confirmed it; the
+two writes run side by side. If the broker fails, the row is marked ``rejected`` (and its
+idempotency key freed) before the caller hears 503, so the journal never shows as accepted what was
+not. If the journal fails, the broker may hold a message without a row: adapters drop those
+(``lgsp.adapters.base.accepted_record``), since its sender was told 503.
 
 The body is validated once, from the raw bytes, and those same bytes go to the broker: no
 parse-dump-parse on the hot path.
@@ -10,6 +12,7 @@ parse-dump-parse on the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,9 +69,10 @@ def envelope_headers(
 class Acceptor:
     """Takes a caller's raw message and either accepts it durably or raises an ``LGSPError``."""
 
-    def __init__(self, bus: Bus, journal: Journal) -> None:
+    def __init__(self, bus: Bus, journal: Journal, *, journal_timeout: float = 5.0) -> None:
         self._bus = bus
         self._journal = journal
+        self._journal_timeout = journal_timeout
 
     def validate(self, system: System, raw: bytes) -> Submission:
         """The submission in ``raw``; 400/403/422 errors name what is wrong."""
@@ -131,15 +135,6 @@ class Acceptor:
             idempotency_key=idempotency_key,
             request_hash=request_hash,
         )
-        try:
-            await self._journal.accept(record)
-        except IdempotencyClash:
-            # Another request with this key won the race a moment ago.
-            assert idempotency_key is not None
-            earlier = await self._journal.find_idempotent(system.id, idempotency_key)
-            if earlier is None:
-                raise JournalUnavailable("the idempotency record vanished; retry") from None
-            return self._replay(earlier, request_hash)
         outgoing = OutgoingMessage(
             message_id=message_id,
             routing_key=submission.type,
@@ -149,15 +144,43 @@ class Acceptor:
             correlation_id=submission.correlation_id,
             timestamp=now,
         )
+        # The journal write and the broker's confirm proceed side by side: the caller waits for
+        # the slower of the two, not for both in turn. Accepted means both succeeded.
+        journaled = asyncio.ensure_future(self._journal.accept(record))
         try:
             await self._bus.publish(outgoing)
         except BrokerUnavailable as exc:
-            await self._unaccept(message_id, str(exc))
+            await self._unaccept(journaled, message_id, str(exc))
             raise
+        except BaseException:
+            await self._unaccept(journaled, message_id, "the request was abandoned")
+            raise
+        try:
+            async with asyncio.timeout(self._journal_timeout):
+                await asyncio.shield(journaled)
+        except IdempotencyClash:
+            # Another request with this key won the race a moment ago; the copy just published
+            # has no journal row, and adapters drop such messages.
+            assert idempotency_key is not None
+            earlier = await self._journal.find_idempotent(system.id, idempotency_key)
+            if earlier is None:
+                raise JournalUnavailable("the idempotency record vanished; retry") from None
+            return self._replay(earlier, request_hash)
+        except TimeoutError:
+            raise JournalUnavailable(
+                f"the journal did not record the message within {self._journal_timeout}s"
+            ) from None
         self._journal.queued(message_id)
         return Accepted(message_id, "accepted")
 
-    async def _unaccept(self, message_id: str, reason: str) -> None:
+    async def _unaccept(
+        self, journaled: asyncio.Future[None], message_id: str, reason: str
+    ) -> None:
+        """The broker did not take the message: undo the journal row, once it is written."""
+        try:
+            await asyncio.shield(journaled)
+        except Exception:
+            return  # nothing was recorded: nothing to undo
         try:
             await self._journal.reject(message_id, reason)
         except JournalUnavailable as exc:

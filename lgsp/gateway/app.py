@@ -44,7 +44,7 @@ def create_app(
             app[JOURNAL] = the_journal
             app[BUS] = the_bus
             app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
-            app[ACCEPTOR] = Acceptor(the_bus, the_journal)
+            app[ACCEPTOR] = Acceptor(the_bus, the_journal, journal_timeout=settings.journal_timeout)
             yield
         finally:
             if own_bus:

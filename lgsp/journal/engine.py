@@ -6,6 +6,7 @@ async driver is chosen here. The schema is created on first start and migrated o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,25 +63,40 @@ def connect(db_url: str) -> AsyncEngine:
     return engine
 
 
+_MIGRATION_LOCK = 0x6C677370  # "lgsp": one PostgreSQL advisory lock for schema changes
+
+
 async def migrate(engine: AsyncEngine) -> int:
-    """Create missing tables and record the schema version; returns the version in force."""
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-            current = (await conn.execute(sa.select(sa.func.max(schema_info.c.version)))).scalar()
-            if current is None:
-                await conn.execute(
-                    schema_info.insert().values(
-                        version=SCHEMA_VERSION, applied_at=datetime.now(UTC)
-                    )
-                )
-                current = SCHEMA_VERSION
-            elif current > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"the journal's schema is version {current}, newer than this lgsp "
-                    f"({SCHEMA_VERSION}): upgrade lgsp"
-                )
-            # Later versions add their steps here, each in this same transaction.
-            return int(current)
-    except (SQLAlchemyError, OSError) as exc:
-        raise JournalUnavailable(f"cannot open the journal: {exc}") from exc
+    """Create missing tables and record the schema version; returns the version in force.
+
+    Several processes may start together on a new database: PostgreSQL serialises them with an
+    advisory lock; on SQLite the loser of a race sees the tables exist on its next try.
+    """
+    for attempt in range(5):
+        try:
+            return await _migrate_once(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            if attempt == 4 or isinstance(exc, sa.exc.InterfaceError):
+                raise JournalUnavailable(f"cannot open the journal: {exc}") from exc
+            await asyncio.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def _migrate_once(engine: AsyncEngine) -> int:
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+        await conn.run_sync(metadata.create_all)
+        current = (await conn.execute(sa.select(sa.func.max(schema_info.c.version)))).scalar()
+        if current is None:
+            await conn.execute(
+                schema_info.insert().values(version=SCHEMA_VERSION, applied_at=datetime.now(UTC))
+            )
+            current = SCHEMA_VERSION
+        elif current > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"the journal's schema is version {current}, newer than this lgsp "
+                f"({SCHEMA_VERSION}): upgrade lgsp"
+            )
+        # Later versions add their steps here, each in this same transaction.
+        return int(current)

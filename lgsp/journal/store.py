@@ -1,7 +1,8 @@
 """The journal: every message, every state change, every delivery attempt.
 
-SQLite by default, PostgreSQL in production, through one SQLAlchemy Core code path. Writes on the
-gateway's accept path go through a ``BatchWriter`` (group commit); everything else writes directly.
+SQLite by default, PostgreSQL in production, through one SQLAlchemy Core code path. The writes of
+the hot paths (accepting, status changes, delivery attempts) go through one ``BatchWriter`` per
+process (group commit, see ``lgsp.journal.writes``); rare writes go straight to the database.
 Not for: deciding what a status means (the gateway and adapters do that).
 """
 
@@ -9,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.errors import JournalUnavailable, LGSPError
 from lgsp.journal.batch import BatchWriter
@@ -24,6 +25,7 @@ from lgsp.journal.engine import connect, migrate
 from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage
 from lgsp.journal.systems import SystemRegistry
 from lgsp.journal.tables import attempts, events, messages
+from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
 __all__ = ["IdempotencyClash", "Journal", "StatusChange"]
 
@@ -32,16 +34,6 @@ log = structlog.get_logger(__name__)
 
 class IdempotencyClash(LGSPError):
     """Another message of the same system holds this ``Idempotency-Key`` already."""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """An event, and optionally the message's new overall status (only from ``only_from``)."""
-
-    message_id: str
-    event: Event
-    new_status: str | None = None
-    only_from: tuple[str, ...] | None = None
 
 
 def _now() -> datetime:
@@ -54,11 +46,8 @@ class Journal:
     def __init__(self, engine: AsyncEngine, *, batch_size: int = 200) -> None:
         self._engine = engine
         self.systems = SystemRegistry(engine)
-        self._accepts: BatchWriter[NewMessage] = BatchWriter(
-            self._flush_accepts, max_batch=batch_size, name="accepts"
-        )
-        self._changes: BatchWriter[StatusChange] = BatchWriter(
-            self._flush_changes, max_batch=batch_size, name="changes"
+        self._writer: BatchWriter[JournalOp] = BatchWriter(
+            self._flush, max_batch=batch_size, name="journal"
         )
         self._background: set[asyncio.Task[None]] = set()
 
@@ -72,8 +61,7 @@ class Journal:
             await engine.dispose()
             raise
         journal = cls(engine, batch_size=batch_size)
-        journal._accepts.start()
-        journal._changes.start()
+        journal._writer.start()
         return journal
 
     @property
@@ -83,8 +71,7 @@ class Journal:
     async def close(self) -> None:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        await self._accepts.close()
-        await self._changes.close()
+        await self._writer.close()
         await self._engine.dispose()
 
     async def ping(self) -> None:
@@ -99,7 +86,7 @@ class Journal:
 
     async def accept(self, message: NewMessage) -> None:
         """Record ``message`` as accepted (and its first event); raises ``IdempotencyClash``."""
-        await self._accepts.write(message)
+        await self._writer.write(message)
 
     def queued(self, message_id: str) -> None:
         """Note that the broker confirmed the message; written in the background, batched."""
@@ -141,28 +128,11 @@ class Journal:
 
     async def change(self, change: StatusChange) -> None:
         """Record an event and, when given, the message's new overall status."""
-        await self._changes.write(change)
+        await self._writer.write(change)
 
     async def record_attempt(self, attempt: Attempt, change: StatusChange | None = None) -> None:
         """Record a delivery attempt, with the status change it caused, in one transaction."""
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    attempts.insert().values(
-                        message_id=attempt.message_id,
-                        recipient=attempt.recipient,
-                        target=attempt.target,
-                        at=attempt.at,
-                        outcome=attempt.outcome,
-                        status_code=attempt.status_code,
-                        error=attempt.error,
-                        duration_ms=attempt.duration_ms,
-                    )
-                )
-                if change is not None:
-                    await _apply_changes(conn, [change])
-        except (SQLAlchemyError, OSError) as exc:
-            raise JournalUnavailable(f"cannot record the attempt: {exc}") from exc
+        await self._writer.write(AttemptOp(attempt, change))
 
     async def delivered_recipients(self, message_id: str) -> set[str]:
         query = sa.select(events.c.recipient).where(
@@ -222,102 +192,37 @@ class Journal:
 
     async def _write_quietly(self, change: StatusChange) -> None:
         try:
-            await self._changes.write(change)
+            await self._writer.write(change)
         except Exception as exc:  # the message is safe in the broker; only history is short
             log.warning("journal_event_lost", message_id=change.message_id, error=str(exc))
 
-    async def _flush_accepts(self, batch: Sequence[NewMessage]) -> list[BaseException | None]:
+    async def _flush(self, batch: Sequence[JournalOp]) -> list[BaseException | None]:
         try:
             async with self._engine.begin() as conn:
-                await _insert_accepted(conn, batch)
+                await apply_ops(conn, batch)
             return [None] * len(batch)
         except IntegrityError:
-            pass  # an idempotency clash somewhere in the batch: find it row by row
+            pass  # an idempotency clash somewhere in the batch: find it op by op
         except (SQLAlchemyError, OSError) as exc:
-            error = JournalUnavailable(f"cannot record the message: {exc}")
-            error.__cause__ = exc
-            return [error] * len(batch)
+            return [_unavailable(exc)] * len(batch)
         results: list[BaseException | None] = []
-        for message in batch:
+        for op in batch:
             try:
                 async with self._engine.begin() as conn:
-                    await _insert_accepted(conn, [message])
+                    await apply_ops(conn, [op])
                 results.append(None)
             except IntegrityError:
-                results.append(IdempotencyClash(message.idempotency_key or message.id))
+                key = op.idempotency_key if isinstance(op, NewMessage) else None
+                results.append(IdempotencyClash(key or "duplicate row"))
             except (SQLAlchemyError, OSError) as exc:
-                results.append(JournalUnavailable(f"cannot record the message: {exc}"))
+                results.append(_unavailable(exc))
         return results
 
-    async def _flush_changes(self, batch: Sequence[StatusChange]) -> list[BaseException | None]:
-        try:
-            async with self._engine.begin() as conn:
-                await _apply_changes(conn, batch)
-        except (SQLAlchemyError, OSError) as exc:
-            error = JournalUnavailable(f"cannot record the change: {exc}")
-            return [error] * len(batch)
-        return [None] * len(batch)
 
-
-async def _insert_accepted(conn: AsyncConnection, batch: Sequence[NewMessage]) -> None:
-    await conn.execute(
-        messages.insert(),
-        [
-            {
-                "id": m.id,
-                "type": m.type,
-                "sender": m.sender,
-                "sender_system": m.sender_system,
-                "recipients": list(m.recipients),
-                "correlation_id": m.correlation_id,
-                "priority": m.priority,
-                "deadline": m.deadline,
-                "status": "accepted",
-                "created_at": m.created_at,
-                "updated_at": m.created_at,
-                "idempotency_key": m.idempotency_key,
-                "request_hash": m.request_hash,
-                "payload": m.payload,
-            }
-            for m in batch
-        ],
-    )
-    await conn.execute(
-        events.insert(),
-        [
-            {
-                "message_id": m.id,
-                "status": "accepted",
-                "at": m.created_at,
-                "recipient": None,
-                "detail": None,
-            }
-            for m in batch
-        ],
-    )
-
-
-async def _apply_changes(conn: AsyncConnection, batch: Sequence[StatusChange]) -> None:
-    await conn.execute(
-        events.insert(),
-        [
-            {
-                "message_id": c.message_id,
-                "status": c.event.status,
-                "at": c.event.at,
-                "recipient": c.event.recipient,
-                "detail": c.event.detail,
-            }
-            for c in batch
-        ],
-    )
-    for c in batch:
-        if c.new_status is None:
-            continue
-        update = messages.update().where(messages.c.id == c.message_id)
-        if c.only_from is not None:
-            update = update.where(messages.c.status.in_(c.only_from))
-        await conn.execute(update.values(status=c.new_status, updated_at=c.event.at))
+def _unavailable(exc: BaseException) -> JournalUnavailable:
+    error = JournalUnavailable(f"cannot write to the journal: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 def _message(row: sa.Row[Any]) -> MessageRecord:
