@@ -10,16 +10,20 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import structlog
 from aiohttp import web
 
 from lgsp.adapters import Adapter, AdapterContext, load_adapter
+from lgsp.adapters.vdxp.bridge import NationalInbox
 from lgsp.bus import Bus, create_bus
+from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.errors import ConfigurationError
 from lgsp.gateway import create_app
+from lgsp.gateway.accept import Acceptor
 from lgsp.journal import Journal
 from lgsp.settings import Settings
 
@@ -34,9 +38,21 @@ class Services:
     journal: Journal
     bus: Bus
     http: httpx.AsyncClient
+    blobs: BlobStore
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+    """Long-running tasks (pollers), cancelled when the services close."""
 
     def adapter_context(self) -> AdapterContext:
-        return AdapterContext(self.settings, self.bus, self.journal, self.http)
+        return AdapterContext(self.settings, self.bus, self.journal, self.http, self.blobs)
+
+    def acceptor(self) -> Acceptor:
+        return Acceptor(
+            self.bus,
+            self.journal,
+            journal_timeout=self.settings.journal_timeout,
+            blobs=self.blobs,
+            blob_threshold=self.settings.blob_threshold_bytes,
+        )
 
 
 @asynccontextmanager
@@ -54,7 +70,14 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
                 timeout=settings.webhook_timeout,
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             ) as http:
-                yield Services(settings, journal, the_bus, http)
+                blobs = DirectoryBlobStore(Path(settings.blob_dir))
+                services = Services(settings, journal, the_bus, http, blobs)
+                try:
+                    yield services
+                finally:
+                    for task in services.background:
+                        task.cancel()
+                    await asyncio.gather(*services.background, return_exceptions=True)
         finally:
             await the_bus.close()
     finally:
@@ -62,17 +85,27 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
 
 
 async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapter]:
+    """Consume each axis's queue; with the document axis, also poll the national document axis
+    when one is configured (the poller stops with the bus)."""
     adapters = [load_adapter(axis, services.adapter_context()) for axis in axes]
     for adapter in adapters:
         await services.bus.consume(adapter.axis, adapter.handle)
         log.info("adapter_started", axis=adapter.axis)
+    if "document" in axes and services.settings.national_document_url:
+        inbox = NationalInbox.from_settings(
+            services.settings, services.http, services.journal, services.acceptor()
+        )
+        services.background.append(asyncio.create_task(inbox.run(), name="national-inbox"))
+        log.info("national_inbox_started", url=services.settings.national_document_url)
     return adapters
 
 
 @asynccontextmanager
 async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[int]:
     """The gateway on ``host:port``; yields the port it listens on (useful with port 0)."""
-    app = create_app(services.settings, bus=services.bus, journal=services.journal)
+    app = create_app(
+        services.settings, bus=services.bus, journal=services.journal, blobs=services.blobs
+    )
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=services.settings.shutdown_timeout
     )

@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     # Limits and timeouts.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body the gateway reads; past it, 413."""
+    max_document_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest edXML package ``POST /v1/documents`` reads; past it, 413."""
+    blob_threshold_bytes: int = Field(default=256 * 1024, ge=0)
+    """Packages larger than this travel through the broker as a reference to the blob store."""
+    blob_dir: str = "lgsp-blobs"
+    """The folder of the blob store."""
+    invalid_signature: Literal["flag", "refuse"] = "flag"
+    """An edXML package whose XML signature does not verify: accepted and marked, or refused."""
+    national_document_url: str = ""
+    """The national document axis (VDXP) base URL; empty: no bridge, other provinces unreachable."""
+    national_document_system_id: str = ""
+    national_document_secret: str = ""
+    national_poll_interval: float = Field(default=5.0, gt=0)
+    """Seconds between polls of the national document axis for received packages."""
     publish_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for the broker to confirm a publish before answering 503."""
     journal_timeout: float = Field(default=5.0, gt=0)

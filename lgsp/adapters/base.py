@@ -18,6 +18,7 @@ import httpx
 from pydantic import ValidationError
 
 from lgsp.bus import Bus, Delivery
+from lgsp.documents.blobs import BlobStore
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
 from lgsp.journal import Journal, MessageRecord
 from lgsp.schemas import SUBMISSION, Envelope
@@ -42,6 +43,7 @@ class AdapterContext:
     bus: Bus
     journal: Journal
     http: httpx.AsyncClient
+    blobs: BlobStore
 
 
 class Adapter(Protocol):

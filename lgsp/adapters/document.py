@@ -1,114 +1,153 @@
 """The document axis adapter (liên thông văn bản): delivers ``document.*`` messages.
 
 Each recipient agency registered in this province gets the message at every one of its systems'
-webhooks. A recipient that already answered 2xx for this message is never called again, so broker
-redeliveries and replays are harmless. Failures park the message in dead letters with the reason
-(retries with backoff arrive with the delivery policy).
+webhooks, in the format that system chose (JSON envelope or edXML package); every other agency
+code goes to the national document axis (VDXP), when one is configured. A recipient that already
+got the message is never sent it again, so broker redeliveries and replays are harmless.
+Failures park the message in dead letters with the reason (retries with backoff arrive with the
+delivery policy).
 
-Not for: edXML conversion or the national document axis (recipients outside the province are
-refused for now, with that reason).
+Not for: edXML parsing (``lgsp.schemas.edxml``) or the national axis's wire protocol
+(``lgsp.adapters.vdxp``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 
-from lgsp.adapters.base import AdapterContext, accepted_record, read_envelope
+from lgsp.adapters.base import AdapterContext, accepted_record
 from lgsp.adapters.webhook import post_webhook
 from lgsp.bus import Delivery
+from lgsp.documents.blobs import BlobStore
+from lgsp.documents.formats import XML, DocumentMessage
 from lgsp.errors import DeliveryError, PermanentDeliveryError
 from lgsp.journal import Attempt, Event, StatusChange, System
-from lgsp.schemas import Envelope
 
-__all__ = ["DocumentAdapter", "create"]
+__all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
 log = structlog.get_logger(__name__)
+
+
+class NationalDocumentAxis(Protocol):
+    """Where documents for agencies outside the province go."""
+
+    target: str
+
+    async def send(self, message: DocumentMessage) -> str:
+        """Hand the message over; returns the axis's id for it. Raises ``DeliveryError``."""
 
 
 class DocumentAdapter:
     axis = "document"
 
-    def __init__(self, context: AdapterContext) -> None:
+    def __init__(
+        self,
+        context: AdapterContext,
+        *,
+        blobs: BlobStore | None = None,
+        national: NationalDocumentAxis | None = None,
+    ) -> None:
         self._ctx = context
         self._journal = context.journal
+        self._blobs = blobs
+        self._national = national
         settings = context.settings
         self._grace = settings.journal_timeout + settings.publish_timeout + 1.0
 
     async def handle(self, delivery: Delivery) -> None:
         structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
-        record = await accepted_record(self._journal, delivery, grace=self._grace)
-        if record is None:
+        if await accepted_record(self._journal, delivery, grace=self._grace) is None:
             # The gateway answered 503 for it: the caller was told nothing was accepted.
             log.info("dropped_unaccepted")
             return
-        envelope = read_envelope(delivery)
-        done = await self._journal.delivered_recipients(envelope.id)
-        pending = [r for r in envelope.recipients if r not in done]
-        results = await asyncio.gather(*(self._deliver_to(envelope, r) for r in pending))
-        failures = [error for error in results if error is not None]
+        message = await DocumentMessage.load(delivery, self._blobs)
+        done = await self._journal.delivered_recipients(message.id)
+        local: dict[str, list[System]] = {}
+        remote: list[str] = []
+        for recipient in message.recipients:
+            if recipient in done:
+                continue
+            systems = await self._journal.systems.by_agency(recipient)
+            if systems:
+                local[recipient] = systems
+            else:
+                remote.append(recipient)
+        work = [self._deliver_local(message, r, systems) for r, systems in local.items()]
+        if remote:
+            work.append(self._deliver_national(message, remote))
+        failures = [f for found in await asyncio.gather(*work) for f in found]
         if failures:
             reason = "; ".join(f"{f.target}: {f.reason}" for f in failures)
             await self._journal.change(
                 StatusChange(
-                    envelope.id, Event("dead", _now(), detail={"reason": reason}), new_status="dead"
+                    message.id, Event("dead", _now(), detail={"reason": reason}), new_status="dead"
                 )
             )
             raise PermanentDeliveryError(reason)
         await self._journal.change(
-            StatusChange(envelope.id, Event("delivered", _now()), new_status="delivered")
-        )
-        log.info("delivered", recipients=len(envelope.recipients))
-
-    async def _deliver_to(self, envelope: Envelope, recipient: str) -> DeliveryError | None:
-        systems = [s for s in await self._journal.systems.by_agency(recipient) if s.webhook_url]
-        if not systems:
-            missing = PermanentDeliveryError(
-                "no system of this agency with a webhook is registered in this province",
-                target=recipient,
+            StatusChange(
+                message.id,
+                Event("delivered", _now()),
+                new_status="delivered",
+                only_from=("accepted", "queued", "retrying"),
             )
-            await self._record(envelope, recipient, recipient, error=missing, duration_ms=0)
-            return missing
-        body = envelope.model_dump_json().encode()
-        for system in systems:
-            error = await self._post(envelope, recipient, system, body)
-            if error is not None:
-                return error
-        await self._journal.change(
-            StatusChange(envelope.id, Event("delivered", _now(), recipient=recipient))
         )
-        return None
+        log.info("delivered", recipients=len(message.recipients))
+
+    async def _deliver_local(
+        self, message: DocumentMessage, recipient: str, systems: list[System]
+    ) -> list[DeliveryError]:
+        receiving = [s for s in systems if s.webhook_url]
+        if not receiving:
+            missing = PermanentDeliveryError(
+                "no system of this agency has a webhook to deliver to", target=recipient
+            )
+            await self._record_failure(message, recipient, recipient, missing, 0)
+            return [missing]
+        for system in receiving:
+            error = await self._post(message, recipient, system)
+            if error is not None:
+                return [error]
+        await self._journal.change(
+            StatusChange(message.id, Event("delivered", _now(), recipient=recipient))
+        )
+        return []
 
     async def _post(
-        self, envelope: Envelope, recipient: str, system: System, body: bytes
+        self, message: DocumentMessage, recipient: str, system: System
     ) -> DeliveryError | None:
         assert system.webhook_url is not None
-        started = _now()
+        started = time.perf_counter()
         try:
+            wants_xml = system.format == "edxml"
+            body = message.as_edxml() if wants_xml else message.as_json()
             call = await post_webhook(
                 self._ctx.http,
                 system.webhook_url,
                 secret=system.webhook_secret,
                 body=body,
-                message_id=envelope.id,
-                message_type=envelope.type,
+                message_id=message.id,
+                message_type=message.type,
+                content_type=XML if wants_xml else "application/json",
                 timeout=self._ctx.settings.webhook_timeout,
             )
         except DeliveryError as exc:
-            elapsed = int((_now() - started).total_seconds() * 1000)
-            await self._record(
-                envelope, recipient, system.webhook_url, error=exc, duration_ms=elapsed
-            )
+            elapsed = int((time.perf_counter() - started) * 1000)
+            exc.target = exc.target or system.webhook_url
+            await self._record_failure(message, recipient, system.webhook_url, exc, elapsed)
             log.warning("delivery_failed", recipient=recipient, system=system.id, reason=exc.reason)
             return exc
         await self._journal.record_attempt(
             Attempt(
-                message_id=envelope.id,
+                message_id=message.id,
                 recipient=recipient,
                 target=system.webhook_url,
-                at=started,
+                at=_now(),
                 outcome="delivered",
                 duration_ms=call.duration_ms,
                 status_code=call.status_code,
@@ -116,18 +155,63 @@ class DocumentAdapter:
         )
         return None
 
-    async def _record(
+    async def _deliver_national(
+        self, message: DocumentMessage, recipients: list[str]
+    ) -> list[DeliveryError]:
+        if self._national is None:
+            failures: list[DeliveryError] = []
+            for recipient in recipients:
+                error = PermanentDeliveryError(
+                    "not registered in this province, and no national document axis is "
+                    "configured (LGSP_NATIONAL_DOCUMENT_URL)",
+                    target=recipient,
+                )
+                await self._record_failure(message, recipient, recipient, error, 0)
+                failures.append(error)
+            return failures
+        started = time.perf_counter()
+        try:
+            doc_id = await self._national.send(message)
+        except DeliveryError as exc:
+            elapsed = int((time.perf_counter() - started) * 1000)
+            exc.target = exc.target or self._national.target
+            for recipient in recipients:
+                await self._record_failure(message, recipient, self._national.target, exc, elapsed)
+            return [exc]
+        elapsed = int((time.perf_counter() - started) * 1000)
+        for recipient in recipients:
+            await self._journal.record_attempt(
+                Attempt(
+                    message_id=message.id,
+                    recipient=recipient,
+                    target=self._national.target,
+                    at=_now(),
+                    outcome="delivered",
+                    duration_ms=elapsed,
+                ),
+                StatusChange(
+                    message.id,
+                    Event(
+                        "delivered",
+                        _now(),
+                        recipient=recipient,
+                        detail={"via": "national document axis", "national_doc_id": doc_id},
+                    ),
+                ),
+            )
+        return []
+
+    async def _record_failure(
         self,
-        envelope: Envelope,
+        message: DocumentMessage,
         recipient: str,
         target: str,
-        *,
         error: DeliveryError,
         duration_ms: int,
     ) -> None:
         await self._journal.record_attempt(
             Attempt(
-                message_id=envelope.id,
+                message_id=message.id,
                 recipient=recipient,
                 target=target,
                 at=_now(),
@@ -137,7 +221,7 @@ class DocumentAdapter:
                 error=error.reason,
             ),
             StatusChange(
-                envelope.id,
+                message.id,
                 Event("failed", _now(), recipient=recipient, detail={"reason": error.reason}),
             ),
         )
@@ -149,4 +233,10 @@ def _now() -> datetime:
 
 def create(context: AdapterContext) -> DocumentAdapter:
     """Entry point of the ``document`` adapter."""
-    return DocumentAdapter(context)
+    settings = context.settings
+    national: NationalDocumentAxis | None = None
+    if settings.national_document_url:
+        from lgsp.adapters.vdxp.bridge import VdxpAxis
+
+        national = VdxpAxis.from_settings(settings, context.http)
+    return DocumentAdapter(context, blobs=context.blobs, national=national)

@@ -1,4 +1,4 @@
-"""The accept path: validate, check rights, journal, publish with confirm. Nothing HTTP here.
+"""The accept path: journal and publish with confirm, side by side. Nothing HTTP here.
 
 A message is accepted only when both the journal has its row and the broker has confirmed it; the
 two writes run side by side. If the broker fails, the row is marked ``rejected`` (and its
@@ -6,41 +6,34 @@ idempotency key freed) before the caller hears 503, so the journal never shows a
 not. If the journal fails, the broker may hold a message without a row: adapters drop those
 (``lgsp.adapters.base.accepted_record``), since its sender was told 503.
 
-The body is validated once, from the raw bytes, and those same bytes go to the broker: no
-parse-dump-parse on the hot path.
+The payload is the caller's own bytes, validated once in admission: no parse-dump-parse on the hot
+path. A payload above the blob threshold is stored once in the blob store and travels as a
+reference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lgsp.bus import Bus, OutgoingMessage
-from lgsp.errors import (
-    BrokerUnavailable,
-    IdempotencyConflict,
-    JournalUnavailable,
-    NotPermitted,
-    ValidationFailed,
-)
-from lgsp.gateway.problems import MalformedRequest, field_errors
+from lgsp.documents.blobs import BlobStore
+from lgsp.documents.formats import BLOB_HEADER
+from lgsp.documents.status import record_business_status, record_revoke
+from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailable
+from lgsp.gateway.admission import Admitted, admit_json
 from lgsp.ids import new_message_id
 from lgsp.journal import IdempotencyClash, Journal, MessageRecord, NewMessage, System
-from lgsp.schemas import MESSAGE_TYPES, SUBMISSION, Submission
 
-__all__ = ["Accepted", "Acceptor", "envelope_headers"]
+__all__ = ["Accepted", "Acceptor"]
 
 log = structlog.get_logger(__name__)
-
-
-class _TypeOnly(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,70 +43,53 @@ class Accepted:
     replayed: bool = False
 
 
-def envelope_headers(
-    system: System, submission: Submission, created_at: datetime
+def _headers(
+    system: System, admitted: Admitted, sender: str, created_at: datetime
 ) -> dict[str, object]:
     """The envelope fields the gateway adds, carried as AMQP headers beside the caller's bytes."""
     headers: dict[str, object] = {
-        "x-lgsp-sender": system.agency,
+        "x-lgsp-sender": sender,
         "x-lgsp-sender-system": system.id,
-        "x-lgsp-recipients": list(submission.recipients),
+        "x-lgsp-recipients": list(admitted.recipients),
         "x-lgsp-created-at": created_at.isoformat(),
-        "x-lgsp-priority": submission.priority,
+        "x-lgsp-priority": admitted.priority,
     }
-    if submission.deadline is not None:
-        headers["x-lgsp-deadline"] = submission.deadline.isoformat()
+    if admitted.deadline is not None:
+        headers["x-lgsp-deadline"] = admitted.deadline.isoformat()
+    if admitted.signature is not None:
+        headers["x-lgsp-signature"] = admitted.signature
     return headers
 
 
 class Acceptor:
-    """Takes a caller's raw message and either accepts it durably or raises an ``LGSPError``."""
+    """Accepts admitted messages durably, or raises an ``LGSPError``."""
 
-    def __init__(self, bus: Bus, journal: Journal, *, journal_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        journal: Journal,
+        *,
+        journal_timeout: float = 5.0,
+        blobs: BlobStore | None = None,
+        blob_threshold: int = 256 * 1024,
+    ) -> None:
         self._bus = bus
         self._journal = journal
         self._journal_timeout = journal_timeout
-
-    def validate(self, system: System, raw: bytes) -> Submission:
-        """The submission in ``raw``; 400/403/422 errors name what is wrong."""
-        try:
-            submission: Submission = SUBMISSION.validate_json(raw)
-        except ValidationError as exc:
-            errors = field_errors(exc)
-            if any(e["type"] == "json_invalid" for e in errors):
-                raise MalformedRequest(
-                    f"the body is not valid JSON: {errors[0]['msg']}", errors
-                ) from exc
-            self._check_right_from_raw(system, raw)
-            raise ValidationFailed(
-                f"the message does not match its schema ({len(errors)} error(s))", errors
-            ) from exc
-        self._check_right(system, submission.type)
-        if submission.request_reply:
-            raise ValidationFailed(
-                f"{submission.type} is answered synchronously: POST it to /v1/requests",
-                [{"loc": ["type"], "msg": "a request-reply type", "type": "request_reply_type"}],
-            )
-        return submission
-
-    def _check_right(self, system: System, message_type: str) -> None:
-        if message_type not in system.may_send:
-            raise NotPermitted(f"system {system.id!r} may not send {message_type!r}")
-
-    def _check_right_from_raw(self, system: System, raw: bytes) -> None:
-        # A caller learns nothing about a type's schema until it may send that type.
-        try:
-            message_type = _TypeOnly.model_validate_json(raw).type
-        except ValidationError:
-            return
-        if message_type in MESSAGE_TYPES:
-            self._check_right(system, message_type)
+        self._blobs = blobs
+        self._blob_threshold = blob_threshold
+        self._background: set[asyncio.Task[None]] = set()
 
     async def accept(
         self, system: System, raw: bytes, *, idempotency_key: str | None = None
     ) -> Accepted:
-        submission = self.validate(system, raw)
-        request_hash = hashlib.sha256(raw).hexdigest() if idempotency_key else None
+        """Admit and accept a JSON submission."""
+        return await self.commit(system, admit_json(system, raw), idempotency_key=idempotency_key)
+
+    async def commit(
+        self, system: System, admitted: Admitted, *, idempotency_key: str | None = None
+    ) -> Accepted:
+        request_hash = hashlib.sha256(admitted.payload).hexdigest() if idempotency_key else None
         if idempotency_key:
             earlier = await self._journal.find_idempotent(system.id, idempotency_key)
             if earlier is not None:
@@ -121,27 +97,39 @@ class Acceptor:
         now = datetime.now(UTC)
         message_id = new_message_id()
         structlog.contextvars.bind_contextvars(message_id=message_id)
+        sender = admitted.sender or system.agency
+        payload, payload_ref = admitted.payload, None
+        headers = _headers(system, admitted, sender, now)
+        if self._blobs is not None and len(payload) > self._blob_threshold:
+            payload_ref = await self._blobs.put(payload)
+            payload = b""
+            headers[BLOB_HEADER] = payload_ref
         record = NewMessage(
             id=message_id,
-            type=submission.type,
-            sender=system.agency,
+            type=admitted.type,
+            sender=sender,
             sender_system=system.id,
-            recipients=tuple(submission.recipients),
+            recipients=admitted.recipients,
             created_at=now,
-            payload=raw,
-            priority=submission.priority,
-            correlation_id=submission.correlation_id,
-            deadline=submission.deadline,
+            payload=payload,
+            priority=admitted.priority,
+            correlation_id=admitted.correlation_id,
+            deadline=admitted.deadline,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+            content_type=admitted.content_type,
+            payload_ref=payload_ref,
+            document_id=admitted.document_id,
+            signature=admitted.signature,
         )
         outgoing = OutgoingMessage(
             message_id=message_id,
-            routing_key=submission.type,
-            body=raw,
-            type=submission.type,
-            headers=envelope_headers(system, submission, now),
-            correlation_id=submission.correlation_id,
+            routing_key=admitted.type,
+            body=payload,
+            type=admitted.type,
+            headers=headers,
+            correlation_id=admitted.correlation_id,
+            content_type=admitted.content_type,
             timestamp=now,
         )
         # The journal write and the broker's confirm proceed side by side: the caller waits for
@@ -171,7 +159,30 @@ class Acceptor:
                 f"the journal did not record the message within {self._journal_timeout}s"
             ) from None
         self._journal.queued(message_id)
+        if admitted.status is not None or admitted.revokes is not None:
+            self._in_background(self._record_document_history(admitted, sender, message_id))
         return Accepted(message_id, "accepted")
+
+    async def _record_document_history(
+        self, admitted: Admitted, sender: str, message_id: str
+    ) -> None:
+        try:
+            if admitted.status is not None:
+                await record_business_status(self._journal, admitted.status, message_id=message_id)
+            if admitted.revokes is not None:
+                await record_revoke(
+                    self._journal,
+                    document_id=admitted.revokes,
+                    sender=sender,
+                    message_id=message_id,
+                )
+        except JournalUnavailable as exc:
+            log.warning("document_history_not_recorded", message_id=message_id, error=str(exc))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _unaccept(
         self, journaled: asyncio.Future[None], message_id: str, reason: str

@@ -7,10 +7,12 @@ in is opened from ``settings`` when the app starts and closed when it stops.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
 from lgsp.bus import Bus, create_bus
+from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.handlers import setup_routes
@@ -23,10 +25,15 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: Settings, *, bus: Bus | None = None, journal: Journal | None = None
+    settings: Settings,
+    *,
+    bus: Bus | None = None,
+    journal: Journal | None = None,
+    blobs: BlobStore | None = None,
 ) -> web.Application:
     # A little headroom over the body limit so our own check answers with a precise 413.
-    app = web.Application(client_max_size=settings.max_body_bytes + 1)
+    largest = max(settings.max_body_bytes, settings.max_document_bytes)
+    app = web.Application(client_max_size=largest + 1)
     app[SETTINGS] = settings
     setup_middlewares(app)
     setup_routes(app)
@@ -44,7 +51,13 @@ def create_app(
             app[JOURNAL] = the_journal
             app[BUS] = the_bus
             app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
-            app[ACCEPTOR] = Acceptor(the_bus, the_journal, journal_timeout=settings.journal_timeout)
+            app[ACCEPTOR] = Acceptor(
+                the_bus,
+                the_journal,
+                journal_timeout=settings.journal_timeout,
+                blobs=blobs or DirectoryBlobStore(Path(settings.blob_dir)),
+                blob_threshold=settings.blob_threshold_bytes,
+            )
             yield
         finally:
             if own_bus:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 from typing import Any
 
 from aiohttp import web
 
 from lgsp.errors import JournalUnavailable, NotFound, ValidationFailed
+from lgsp.gateway.accept import Accepted
+from lgsp.gateway.documents import admit_edxml
 from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BUS, JOURNAL, SETTINGS
 from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
 from lgsp.journal import MessageRecord, System
@@ -15,37 +19,52 @@ from lgsp.journal import MessageRecord, System
 __all__ = ["setup_routes"]
 
 _MAX_IDEMPOTENCY_KEY = 255
+_XML = ("application/xml", "text/xml")
+_PARSE_INLINE = 256 * 1024
 
 
 async def _caller(request: web.Request) -> System:
     return await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
 
 
-async def _read_body(request: web.Request, *, content_type: str) -> bytes:
-    if request.content_type != content_type:
+async def _read_body(request: web.Request, *, content_types: tuple[str, ...], limit: int) -> bytes:
+    if request.content_type not in content_types:
+        expected = " or ".join(content_types)
         raise UnsupportedMediaType(
-            f"this call reads {content_type}, not {request.content_type or 'an untyped body'}",
+            f"this call reads {expected}, not {request.content_type or 'an untyped body'}",
             [
                 {
                     "loc": ["header", "Content-Type"],
-                    "msg": f"expected {content_type}",
+                    "msg": f"expected {expected}",
                     "type": "content_type",
                 }
             ],
         )
-    limit = request.app[SETTINGS].max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(
             f"the body is {request.content_length} bytes; the limit is {limit}",
             [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
         )
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(
-            f"the body is larger than the limit of {limit} bytes",
-            [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
-        ) from exc
+    if request.content_length is not None:
+        try:
+            return await request.read()  # bounded by the app's client_max_size as well
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise PayloadTooLarge(
+                f"the body is larger than the limit of {limit} bytes",
+                [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
+            ) from exc
+    # Chunked: count as it comes, and stop reading at the limit.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the body is larger than the limit of {limit} bytes",
+                [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -57,8 +76,7 @@ def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-async def post_message(request: web.Request) -> web.Response:
-    system = await _caller(request)
+def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(
@@ -71,13 +89,41 @@ async def post_message(request: web.Request) -> web.Response:
                 }
             ],
         )
-    raw = await _read_body(request, content_type="application/json")
-    accepted = await request.app[ACCEPTOR].accept(system, raw, idempotency_key=key)
-    location = f"/v1/messages/{accepted.id}"
-    headers = {"Location": location}
+    return key
+
+
+def _accepted(accepted: Accepted) -> web.Response:
+    headers = {"Location": f"/v1/messages/{accepted.id}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
     return _json({"id": accepted.id, "status": accepted.status}, status=202, headers=headers)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    system = await _caller(request)
+    key = _idempotency_key(request)
+    raw = await _read_body(
+        request, content_types=("application/json",), limit=request.app[SETTINGS].max_body_bytes
+    )
+    return _accepted(await request.app[ACCEPTOR].accept(system, raw, idempotency_key=key))
+
+
+async def post_document(request: web.Request) -> web.Response:
+    """One edXML package: a document (new, update, replace, revoke) or a status package."""
+    system = await _caller(request)
+    key = _idempotency_key(request)
+    settings = request.app[SETTINGS]
+    raw = await _read_body(request, content_types=_XML, limit=settings.max_document_bytes)
+    admit = functools.partial(
+        admit_edxml,
+        system,
+        raw,
+        invalid_signature=settings.invalid_signature,
+        max_bytes=settings.max_document_bytes,
+    )
+    # Large packages are parsed off the event loop so other requests keep flowing.
+    admitted = await asyncio.to_thread(admit) if len(raw) > _PARSE_INLINE else admit()
+    return _accepted(await request.app[ACCEPTOR].commit(system, admitted, idempotency_key=key))
 
 
 def _message_view(record: MessageRecord) -> dict[str, Any]:
@@ -135,6 +181,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/messages", post_message)
+    app.router.add_post("/v1/documents", post_document)
     app.router.add_get("/v1/messages/{id}", get_message)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

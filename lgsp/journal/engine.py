@@ -63,6 +63,17 @@ def connect(db_url: str) -> AsyncEngine:
     return engine
 
 
+_STEPS: dict[int, tuple[str, ...]] = {
+    # Each step takes a journal from the version before; new tables come from create_all.
+    2: (
+        "ALTER TABLE messages ADD COLUMN content_type VARCHAR(64)",
+        "ALTER TABLE messages ADD COLUMN payload_ref VARCHAR(80)",
+        "ALTER TABLE messages ADD COLUMN document_id VARCHAR(200)",
+        "ALTER TABLE messages ADD COLUMN signature VARCHAR(16)",
+        "CREATE INDEX ix_messages_document_id ON messages (document_id)",
+    ),
+}
+
 _MIGRATION_LOCK = 0x6C677370  # "lgsp": one PostgreSQL advisory lock for schema changes
 
 
@@ -98,5 +109,10 @@ async def _migrate_once(engine: AsyncEngine) -> int:
                 f"the journal's schema is version {current}, newer than this lgsp "
                 f"({SCHEMA_VERSION}): upgrade lgsp"
             )
-        # Later versions add their steps here, each in this same transaction.
-        return int(current)
+        for version in range(int(current) + 1, SCHEMA_VERSION + 1):
+            for statement in _STEPS[version]:
+                await conn.execute(sa.text(statement))
+            await conn.execute(
+                schema_info.insert().values(version=version, applied_at=datetime.now(UTC))
+            )
+        return SCHEMA_VERSION

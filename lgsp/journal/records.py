@@ -44,6 +44,13 @@ class NewMessage:
     deadline: datetime | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    content_type: str = "application/json"
+    payload_ref: str | None = None
+    """A blob reference when the payload is too large for the journal row and the broker."""
+    document_id: str | None = None
+    """The edXML DocumentId (``OrganId,yyyy/MM/dd,Number/Notation``) of a document."""
+    signature: str | None = None
+    """``signed``, ``unsigned`` or ``invalid`` for edXML packages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +91,8 @@ class MessageRecord:
     updated_at: datetime
     correlation_id: str | None = None
     request_hash: str | None = None
+    content_type: str = "application/json"
+    payload_ref: str | None = None
+    document_id: str | None = None
+    signature: str | None = None
     events: tuple[Event, ...] = field(default=())

@@ -24,7 +24,7 @@ from lgsp.journal.batch import BatchWriter
 from lgsp.journal.engine import connect, migrate
 from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage
 from lgsp.journal.systems import SystemRegistry
-from lgsp.journal.tables import attempts, events, messages
+from lgsp.journal.tables import attempts, events, messages, national_inbox
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
 __all__ = ["IdempotencyClash", "Journal", "StatusChange"]
@@ -171,6 +171,51 @@ class Journal:
             raise JournalUnavailable(f"cannot read the journal: {exc}") from exc
         return replace(_message(row), events=tuple(_event(e) for e in history))
 
+    async def by_document_id(self, document_id: str) -> list[MessageRecord]:
+        """Accepted messages carrying this edXML DocumentId, oldest first."""
+        query = (
+            sa.select(messages)
+            .where(messages.c.document_id == document_id, messages.c.status != "rejected")
+            .order_by(messages.c.id)
+        )
+        return [_message(row) for row in await self._read(query)]
+
+    # -- the national document axis's inbox ----------------------------------------------------
+
+    async def inbox_state(self, doc_id: str) -> str | None:
+        """``ingested`` or ``failed`` for a package fetched before, ``None`` for a new one."""
+        query = sa.select(national_inbox.c.state).where(national_inbox.c.doc_id == doc_id)
+        rows = await self._read(query)
+        return str(rows[0][0]) if rows else None
+
+    async def record_inbox(
+        self,
+        doc_id: str,
+        *,
+        service_type: str,
+        state: str,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        values = {
+            "service_type": service_type,
+            "state": state,
+            "message_id": message_id,
+            "at": _now(),
+            "error": error,
+        }
+        try:
+            async with self._engine.begin() as conn:
+                updated = await conn.execute(
+                    national_inbox.update()
+                    .where(national_inbox.c.doc_id == doc_id)
+                    .values(**values)
+                )
+                if updated.rowcount == 0:
+                    await conn.execute(national_inbox.insert().values(doc_id=doc_id, **values))
+        except (SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
     async def payload(self, message_id: str) -> bytes | None:
         rows = await self._read(sa.select(messages.c.payload).where(messages.c.id == message_id))
         return bytes(rows[0][0]) if rows else None
@@ -238,6 +283,10 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         updated_at=m["updated_at"],
         correlation_id=m["correlation_id"],
         request_hash=m["request_hash"],
+        content_type=m["content_type"] or "application/json",
+        payload_ref=m["payload_ref"],
+        document_id=m["document_id"],
+        signature=m["signature"],
     )
 
 

@@ -26,9 +26,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["SCHEMA_VERSION", "attempts", "events", "messages", "metadata", "schema_info", "systems"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "attempts",
+    "events",
+    "messages",
+    "metadata",
+    "national_inbox",
+    "schema_info",
+    "systems",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
 
 
@@ -92,9 +101,28 @@ messages = Table(
     Column("idempotency_key", String(255), nullable=True),
     Column("request_hash", String(64), nullable=True),
     Column("payload", LargeBinary, nullable=False),
+    # Schema version 2: the document axis.
+    Column("content_type", String(64), nullable=True),
+    Column("payload_ref", String(80), nullable=True),
+    Column("document_id", String(200), nullable=True),
+    Column("signature", String(16), nullable=True),
     UniqueConstraint("sender_system", "idempotency_key", name="uq_messages_idempotency"),
 )
 Index("ix_messages_status", messages.c.status)
+Index("ix_messages_document_id", messages.c.document_id)
+
+national_inbox = Table(
+    "national_inbox",
+    metadata,
+    # One row per package fetched from the national document axis: polling resumes from here
+    # after a restart without fetching a package twice.
+    Column("doc_id", String(128), primary_key=True),
+    Column("service_type", String(16), nullable=False),
+    Column("message_id", String(36), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=True),
+)
 
 events = Table(
     "events",

@@ -122,6 +122,10 @@ def _message_row(m: NewMessage) -> dict[str, Any]:
         "idempotency_key": m.idempotency_key,
         "request_hash": m.request_hash,
         "payload": m.payload,
+        "content_type": m.content_type,
+        "payload_ref": m.payload_ref,
+        "document_id": m.document_id,
+        "signature": m.signature,
     }
 
 

@@ -12,12 +12,21 @@ from pydantic import Field, TypeAdapter
 
 from lgsp.schemas._base import AgencyCode, LGSPModel, parse_agency_code
 from lgsp.schemas.civil_status import BirthRegistration, PersonalId
-from lgsp.schemas.document import DocumentSend, DocumentStatus, StatusCode
+from lgsp.schemas.document import (
+    Business,
+    BusinessDocType,
+    DocumentSend,
+    DocumentStatus,
+    StatusCode,
+)
 from lgsp.schemas.envelope import (
     BirthRegistrationSubmission,
     CitizenLookupSubmission,
+    DocumentReplaceSubmission,
+    DocumentRevokeSubmission,
     DocumentSendSubmission,
     DocumentStatusSubmission,
+    DocumentUpdateSubmission,
     Envelope,
     Submission,
 )
@@ -29,6 +38,8 @@ __all__ = [
     "AgencyCode",
     "AnySubmission",
     "BirthRegistration",
+    "Business",
+    "BusinessDocType",
     "CitizenLookup",
     "DocumentSend",
     "DocumentStatus",
@@ -43,6 +54,9 @@ __all__ = [
 
 AnySubmission = Annotated[
     DocumentSendSubmission
+    | DocumentRevokeSubmission
+    | DocumentUpdateSubmission
+    | DocumentReplaceSubmission
     | DocumentStatusSubmission
     | BirthRegistrationSubmission
     | CitizenLookupSubmission,
@@ -55,6 +69,9 @@ MESSAGE_TYPES: dict[str, type[Submission]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (
         DocumentSendSubmission,
+        DocumentRevokeSubmission,
+        DocumentUpdateSubmission,
+        DocumentReplaceSubmission,
         DocumentStatusSubmission,
         BirthRegistrationSubmission,
         CitizenLookupSubmission,

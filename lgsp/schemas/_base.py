@@ -39,7 +39,7 @@ def parse_agency_code(value: str) -> str:
         "agency_code",
         "expected an agency code in the QCVN 102:2016 form V1V2V3.Z1Z2.Y1Y2.M1M2M3 "
         "(e.g. 000.00.00.H41) or the QĐ 20/2020 form (at most 35 characters of 0-9, A-Z "
-        "and '.', at least four groups ending in a level-1 body such as H41); got {value!r}",
+        "and '.', at least four groups ending in a level-1 body such as H41); got '{value}'",
         {"value": value},
     )
 

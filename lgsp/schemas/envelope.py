@@ -4,7 +4,9 @@
 A caller posts ``{type, recipients, body, correlation_id?, deadline?, priority?}``; the gateway adds
 ``id``, ``sender`` (from the caller's credentials, never from the body) and ``created_at``. One
 ``Submission`` subclass per message type, each with a ``Literal`` ``type`` that discriminates the
-union in ``lgsp.schemas``.
+union in ``lgsp.schemas``. ``document.send``, ``.revoke``, ``.update`` and ``.replace`` share the
+body ``DocumentSend``; its ``business.doc_type`` must say the same as the type, so that the JSON and
+the edXML spelling of a message cannot disagree on what it does.
 
 Not for: the bodies themselves (one module per axis) or transport (``lgsp.bus``).
 """
@@ -14,19 +16,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from lgsp.schemas._base import AgencyCode, LGSPModel
 from lgsp.schemas.civil_status import BirthRegistration
-from lgsp.schemas.document import DocumentSend, DocumentStatus
+from lgsp.schemas.document import BusinessDocType, DocumentSend, DocumentStatus
 from lgsp.schemas.national import CitizenLookup
 
 __all__ = [
     "BirthRegistrationSubmission",
     "CitizenLookupSubmission",
+    "DocumentReplaceSubmission",
+    "DocumentRevokeSubmission",
     "DocumentSendSubmission",
     "DocumentStatusSubmission",
+    "DocumentUpdateSubmission",
     "Envelope",
     "Submission",
 ]
@@ -59,11 +64,57 @@ class Submission(LGSPModel):
         return self
 
 
-class DocumentSendSubmission(Submission):
+class _DocumentSubmission(Submission):
+    """A document message; ``business_doc_type`` is what its ``body.business.doc_type`` must be."""
+
+    business_doc_type: ClassVar[BusinessDocType]
+    body: DocumentSend
+
+    @field_validator("body")
+    @classmethod
+    def _business_matches_type(cls, body: DocumentSend) -> DocumentSend:
+        expected = cls.business_doc_type
+        given = body.business.doc_type if body.business is not None else None
+        # A new document may leave Bussiness out; the others say in it which document they change.
+        if given == expected or (given is None and expected is BusinessDocType.NEW):
+            return body
+        raise PydanticCustomError(
+            "business_doc_type_mismatch",
+            "body.business.doc_type must be {expected} ({name}) for this message type; got {given}",
+            {"expected": int(expected), "name": expected.name.lower(), "given": _spell(given)},
+        )
+
+
+def _spell(doc_type: BusinessDocType | None) -> str:
+    return "no business" if doc_type is None else f"{int(doc_type)} ({doc_type.name.lower()})"
+
+
+class DocumentSendSubmission(_DocumentSubmission):
     """``document.send``: an electronic document (văn bản điện tử) to other agencies."""
 
+    business_doc_type: ClassVar[BusinessDocType] = BusinessDocType.NEW
     type: Literal["document.send"]
-    body: DocumentSend
+
+
+class DocumentRevokeSubmission(_DocumentSubmission):
+    """``document.revoke``: take back a document already sent (thu hồi văn bản)."""
+
+    business_doc_type: ClassVar[BusinessDocType] = BusinessDocType.REVOKE
+    type: Literal["document.revoke"]
+
+
+class DocumentUpdateSubmission(_DocumentSubmission):
+    """``document.update``: change a sent document's details or recipients (cập nhật)."""
+
+    business_doc_type: ClassVar[BusinessDocType] = BusinessDocType.UPDATE
+    type: Literal["document.update"]
+
+
+class DocumentReplaceSubmission(_DocumentSubmission):
+    """``document.replace``: a document that replaces earlier ones (văn bản thay thế)."""
+
+    business_doc_type: ClassVar[BusinessDocType] = BusinessDocType.REPLACE
+    type: Literal["document.replace"]
 
 
 class DocumentStatusSubmission(Submission):

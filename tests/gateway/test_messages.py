@@ -114,7 +114,7 @@ async def test_message_to_unregistered_agency_is_parked_with_reason(platform: Pl
     message_id = (await response.json())["id"]
     record = await platform.wait_status(message_id, "dead")
     dead = [e for e in record.events if e.status == "dead"]
-    assert "no system of this agency" in dead[0].detail["reason"]
+    assert "not registered in this province" in dead[0].detail["reason"]
 
 
 async def test_failing_webhook_is_recorded_and_parked(platform: Platform) -> None:

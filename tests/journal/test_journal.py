@@ -543,3 +543,50 @@ async def test_timestamps_come_back_aware_utc(journal: Journal) -> None:
         assert moment == local  # the same instant: 16:30:15.123456 UTC
     assert record.created_at.hour == 16
     assert_utc(record.updated_at)  # set by the journal itself
+
+
+_V1_DDL = (
+    "CREATE TABLE lgsp_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)",
+    "INSERT INTO lgsp_schema (version, applied_at) VALUES (1, CURRENT_TIMESTAMP)",
+    "CREATE TABLE messages (id VARCHAR(36) PRIMARY KEY, type VARCHAR(64) NOT NULL,"
+    " sender VARCHAR(35) NOT NULL, sender_system VARCHAR(64) NOT NULL, recipients JSON NOT NULL,"
+    " correlation_id VARCHAR(128), priority SMALLINT NOT NULL, deadline TIMESTAMP,"
+    " status VARCHAR(32) NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,"
+    " idempotency_key VARCHAR(255), request_hash VARCHAR(64), payload BYTEA NOT NULL,"
+    " CONSTRAINT uq_messages_idempotency UNIQUE (sender_system, idempotency_key))",
+)
+
+
+async def test_a_version_1_journal_is_migrated_at_start(fresh_db_url: str) -> None:
+    engine = create_async_engine(async_url(fresh_db_url))
+    async with engine.begin() as conn:
+        for statement in _V1_DDL:
+            if conn.dialect.name == "sqlite":
+                statement = statement.replace("BYTEA", "BLOB")
+            await conn.execute(sa.text(statement))
+        await conn.execute(
+            sa.text(
+                "INSERT INTO messages (id, type, sender, sender_system, recipients, priority,"
+                " status, created_at, updated_at, payload) VALUES ('old', 'document.send',"
+                " '000.00.00.H41', 'a', '[]', 0, 'delivered', CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP, :p)"
+            ),
+            {"p": b"{}"},
+        )
+    await engine.dispose()
+
+    journal = await Journal.open(fresh_db_url)
+    try:
+        old = await journal.get("old")
+        assert old is not None
+        assert old.status == "delivered"
+        assert old.document_id is None
+        await journal.accept(new_message(id="new", document_id="000.00.00.H41,2026/01/02,1/UB"))
+        assert [m.id for m in await journal.by_document_id("000.00.00.H41,2026/01/02,1/UB")] == [
+            "new"
+        ]
+        async with journal.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT version FROM lgsp_schema"))).all()
+        assert sorted(v[0] for v in versions) == [1, 2]
+    finally:
+        await journal.close()

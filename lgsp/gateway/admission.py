@@ -1,0 +1,104 @@
+"""Admission: everything decided about a message before it is journaled and published.
+
+``admit_json`` reads a JSON submission (``POST /v1/messages``); ``lgsp.gateway.documents`` reads an
+edXML package (``POST /v1/documents``). Both end in an ``Admitted``: the type, the recipients, the
+exact bytes to carry, and what the document axis needs to know (DocumentId, signature, the
+business status a status message reports). Nothing here touches the journal or the broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lgsp.documents.status import BusinessStatus, document_id_of
+from lgsp.errors import NotPermitted, ValidationFailed
+from lgsp.gateway.problems import MalformedRequest, field_errors
+from lgsp.journal import System
+from lgsp.schemas import MESSAGE_TYPES, SUBMISSION, DocumentSend, DocumentStatus, Submission
+
+__all__ = ["Admitted", "admit_json", "check_right"]
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A message that passed every check, ready to be accepted."""
+
+    type: str
+    recipients: tuple[str, ...]
+    payload: bytes
+    content_type: str = "application/json"
+    correlation_id: str | None = None
+    priority: int = 0
+    deadline: datetime | None = None
+    sender: str | None = None
+    """The sending agency when it is not the calling system's (the national axis bridge)."""
+    document_id: str | None = None
+    signature: str | None = None
+    status: BusinessStatus | None = None
+    """For ``document.status``: what it reports about which document."""
+    revokes: str | None = None
+    """For ``document.revoke``: the DocumentId of the document revoked."""
+
+
+class _TypeOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str
+
+
+def check_right(system: System, message_type: str) -> None:
+    if message_type not in system.may_send:
+        raise NotPermitted(f"system {system.id!r} may not send {message_type!r}")
+
+
+def admit_json(system: System, raw: bytes) -> Admitted:
+    """The JSON submission in ``raw``; 400/403/422 errors name what is wrong."""
+    try:
+        submission: Submission = SUBMISSION.validate_json(raw)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            raise MalformedRequest(
+                f"the body is not valid JSON: {errors[0]['msg']}", errors
+            ) from exc
+        _check_right_from_raw(system, raw)
+        raise ValidationFailed(
+            f"the message does not match its schema ({len(errors)} error(s))", errors
+        ) from exc
+    check_right(system, submission.type)
+    if submission.request_reply:
+        raise ValidationFailed(
+            f"{submission.type} is answered synchronously: POST it to /v1/requests",
+            [{"loc": ["type"], "msg": "a request-reply type", "type": "request_reply_type"}],
+        )
+    body = submission.body
+    document_id = status = revokes = None
+    if isinstance(body, DocumentSend):
+        document_id = document_id_of(body, sender=system.agency)
+        if submission.type == "document.revoke":
+            revokes = document_id
+    elif isinstance(body, DocumentStatus):
+        status = BusinessStatus.from_json(body, reporter=system.agency)
+    return Admitted(
+        type=submission.type,
+        recipients=tuple(submission.recipients),
+        payload=raw,
+        correlation_id=submission.correlation_id,
+        priority=submission.priority,
+        deadline=submission.deadline,
+        document_id=document_id,
+        status=status,
+        revokes=revokes,
+    )
+
+
+def _check_right_from_raw(system: System, raw: bytes) -> None:
+    # A caller learns nothing about a type's schema until it may send that type.
+    try:
+        message_type = _TypeOnly.model_validate_json(raw).type
+    except ValidationError:
+        return
+    if message_type in MESSAGE_TYPES:
+        check_right(system, message_type)

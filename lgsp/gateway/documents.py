@@ -1,0 +1,101 @@
+"""Admission of edXML packages (``POST /v1/documents``): parse, check, route.
+
+A package is read with the hardened codec; a malformed one is 400, one that breaks the standard or
+cannot be routed is 422 with ``errors`` pointing at the element (``["MessageHeader", "To", 0,
+"OrganId"]``). The caller may only send as its own agency (``From/OrganId``). The XML signature
+is checked and recorded (signed, unsigned, invalid); an invalid one is refused or flagged, as
+``LGSP_INVALID_SIGNATURE`` says. A document goes to its ``To`` agencies, a status package to the
+agency of its ``ResponseFor``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lgsp.documents.signature import SignatureState, check_signature
+from lgsp.documents.status import BusinessStatus, document_id_of
+from lgsp.errors import NotPermitted, ValidationFailed
+from lgsp.gateway.admission import Admitted, check_right
+from lgsp.gateway.problems import MalformedRequest
+from lgsp.journal import System
+from lgsp.schemas.edxml import (
+    EdxmlDocument,
+    EdxmlInvalid,
+    EdxmlStatus,
+    document_to_json,
+    message_type_of,
+    parse,
+    status_to_json,
+)
+
+__all__ = ["admit_edxml"]
+
+
+def admit_edxml(
+    system: System,
+    raw: bytes,
+    *,
+    invalid_signature: Literal["flag", "refuse"] = "flag",
+    max_bytes: int,
+    any_sender: bool = False,
+) -> Admitted:
+    """The package in ``raw`` as an ``Admitted`` message, or a precise 400/403/422.
+
+    ``any_sender`` is for the national axis bridge, whose packages come from agencies all over
+    the country; a provincial system may only send as its own agency.
+    """
+    try:
+        package = parse(raw, max_bytes=max_bytes)
+    except EdxmlInvalid as exc:
+        count = f"{len(exc.errors)} error(s)"
+        if exc.malformed:
+            raise MalformedRequest(
+                f"the body is not a readable edXML package ({count})", exc.errors
+            ) from exc
+        raise ValidationFailed(
+            f"the package breaks QCVN 102:2016 or cannot be routed ({count})", exc.errors
+        ) from exc
+    message_type = message_type_of(package)
+    check_right(system, message_type)
+    origin = package.from_.organ_id
+    if not any_sender and origin != system.agency:
+        raise NotPermitted(
+            f"MessageHeader/From/OrganId is {origin}, but this system sends for {system.agency}"
+        )
+    sender = origin if any_sender else None
+    checked = check_signature(raw)
+    if checked.state is SignatureState.INVALID and invalid_signature == "refuse":
+        raise ValidationFailed(
+            "the package's XML signature does not verify",
+            [
+                {
+                    "loc": ["Signature"],
+                    "msg": checked.reason or "invalid signature",
+                    "type": "signature_invalid",
+                }
+            ],
+        )
+    if isinstance(package, EdxmlStatus):
+        return Admitted(
+            type=message_type,
+            recipients=(package.response_for.organ_id,),
+            payload=raw,
+            content_type="application/xml",
+            sender=sender,
+            signature=checked.state.value,
+            status=BusinessStatus.from_json(status_to_json(package), reporter=origin),
+        )
+    assert isinstance(package, EdxmlDocument)
+    body = document_to_json(package)
+    document_id = document_id_of(body, sender=origin)
+    return Admitted(
+        type=message_type,
+        recipients=tuple(dict.fromkeys(to.organ_id for to in package.to)),
+        payload=raw,
+        content_type="application/xml",
+        priority=int(body.priority),
+        sender=sender,
+        document_id=document_id,
+        signature=checked.state.value,
+        revokes=document_id if message_type == "document.revoke" else None,
+    )
