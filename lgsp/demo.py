@@ -45,7 +45,11 @@ Printer = Callable[[str], None]
 
 def demo_settings(settings: Settings, workdir: Path) -> Settings:
     """``settings`` with the demo's defaults wherever the environment named nothing."""
-    defaults: dict[str, Any] = {"bus": "memory", "db_url": f"sqlite:///{workdir / 'lgsp.db'}"}
+    defaults: dict[str, Any] = {
+        "bus": "memory",
+        "db_url": f"sqlite:///{workdir / 'lgsp.db'}",
+        "blob_dir": str(workdir / "blobs"),
+    }
     return settings.model_copy(
         update={k: v for k, v in defaults.items() if k not in settings.model_fields_set}
     )

@@ -140,7 +140,7 @@ async def receiver() -> AsyncIterator[Receiver]:
         status = rec.script.pop(0) if rec.script else rec.status
         return web.Response(status=status)
 
-    app = web.Application()
+    app = web.Application(client_max_size=256 * 1024 * 1024)
     app.router.add_post("/hooks/{system}", hook)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -157,7 +157,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def platform_factory(receiver: Receiver) -> AsyncIterator[PlatformFactory]:
+async def platform_factory(
+    receiver: Receiver, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[PlatformFactory]:
     opened: list[tuple[Any, Platform]] = []
 
     async def build(*, bus: str, db_url: str, broker_url: str = "", **overrides: Any) -> Platform:
@@ -166,12 +168,14 @@ async def platform_factory(receiver: Receiver) -> AsyncIterator[PlatformFactory]
             db_url=db_url,
             broker_url=broker_url or "amqp://unused/",
             broker_prefix=unique_prefix(),
-            **overrides,
+            **{"blob_dir": str(tmp_path_factory.mktemp("blobs")), **overrides},
         )
         context = open_services(settings)
         services = await context.__aenter__()
         await start_adapters(services, ["document"])
-        app = create_app(settings, bus=services.bus, journal=services.journal)
+        app = create_app(
+            settings, bus=services.bus, journal=services.journal, blobs=services.blobs
+        )
         client = TestClient(TestServer(app))
         await client.start_server()
         platform = Platform(settings, services, client, receiver)

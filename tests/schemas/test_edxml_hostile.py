@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lgsp.schemas.edxml import DEFAULT_MAX_DEPTH, EdxmlInvalid, parse
+from lgsp.schemas.edxml import DEFAULT_MAX_DEPTH, EdxmlDocument, EdxmlInvalid, parse
 from tests.schemas.edxml_samples import NS, SMALL, locs, small
 
 # Generous for a CI box; a refused package costs microseconds to a few milliseconds.
@@ -180,10 +180,15 @@ def test_a_package_over_max_bytes_is_refused_before_parsing() -> None:
     assert only(refused(b"\x00" * 101, max_bytes=100)) == ((), "xml_too_large")
 
 
-def test_a_text_node_over_libxml2s_limit_is_refused_as_too_large() -> None:
+def test_an_attachment_over_libxml2s_text_limit_is_read_and_bounded_by_max_bytes() -> None:
+    # Real packages carry scanned documents of tens of megabytes in one text node: only the
+    # package's size limit bounds them.
     huge = "QUJD" * 2_500_001  # 10,000,004 characters of base64
     data = small(("JVBERi0xLjQK", huge))
-    assert only(refused(data, max_bytes=len(data))) == ((), "xml_too_large")
+    package = parse(data, max_bytes=len(data))
+    assert isinstance(package, EdxmlDocument)
+    assert len(package.attachments[-1].data) == len(huge)
+    assert only(refused(data, max_bytes=len(data) - 1)) == ((), "xml_too_large")
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,11 @@ def _parser(*, recover: bool = False) -> etree.XMLParser:
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        # Attachments of tens of megabytes are one text node each, past libxml2's 10 MB default.
+        # Lifting that limit is safe here because no DOCTYPE ever reaches the parser (so no
+        # entity can expand), the input is bounded by ``max_bytes`` before parsing, and libxml2
+        # still stops nesting at 2048 levels (our own bound, checked after, is lower).
+        huge_tree=True,
         # Whitespace is kept so that the Signature is carried exactly as written.
         remove_blank_text=False,
         recover=recover,
