@@ -162,7 +162,9 @@ async def platform_factory(
 ) -> AsyncIterator[PlatformFactory]:
     opened: list[tuple[Any, Platform]] = []
 
-    async def build(*, bus: str, db_url: str, broker_url: str = "", **overrides: Any) -> Platform:
+    async def build(
+        *, bus: str, db_url: str, broker_url: str = "", with_systems: bool = True, **overrides: Any
+    ) -> Platform:
         settings = make_settings(
             bus=bus,
             db_url=db_url,
@@ -180,8 +182,11 @@ async def platform_factory(
         await client.start_server()
         platform = Platform(settings, services, client, receiver)
         opened.append((context, platform))
-        for system_id, agency in (("qlvb-a", SENDER), ("qlvb-b", RECIPIENT), ("qlvb-c", STRANGER)):
-            await platform.add_system(system_id, agency)
+        if with_systems:
+            for system_id, agency in (
+                ("qlvb-a", SENDER), ("qlvb-b", RECIPIENT), ("qlvb-c", STRANGER)
+            ):
+                await platform.add_system(system_id, agency)
         return platform
 
     yield build

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from lgsp.bus import Delivery
 from lgsp.documents.blobs import BlobMissing, BlobStore
+from lgsp.documents.status import document_id_of
 from lgsp.errors import PermanentDeliveryError
 from lgsp.schemas import SUBMISSION, DocumentSend, DocumentStatus, Envelope
 from lgsp.schemas.edxml import (
@@ -133,4 +134,9 @@ class DocumentMessage:
         if isinstance(body, DocumentStatus):
             return write(status_from_json(body, sender=sender))
         recipients = [Organization(organ_id=r) for r in self.recipients]
-        return write(document_from_json(body, sender=sender, recipients=recipients))
+        document = document_from_json(body, sender=sender, recipients=recipients)
+        if document.document_id is None:
+            # The standard's DocumentId, so that status packages can name this document.
+            document_id = document_id_of(body, sender=self.sender)
+            document = document.model_copy(update={"document_id": document_id})
+        return write(document)

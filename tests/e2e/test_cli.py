@@ -203,6 +203,9 @@ def test_demo_runs_and_delivers(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "signature ok" in done.stdout
     assert "status delivered for 000.00.12.H41" in done.stdout
+    # The second document goes out over the national axis and its statuses come back.
+    assert "via the national document axis" in done.stdout
+    assert "status 06 for 000.00.00.H14 (done" in done.stdout
 
 
 def test_schemas_export(tmp_path: Path) -> None:
