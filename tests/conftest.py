@@ -175,16 +175,16 @@ async def platform_factory(
         context = open_services(settings)
         services = await context.__aenter__()
         await start_adapters(services, ["document"])
-        app = create_app(
-            settings, bus=services.bus, journal=services.journal, blobs=services.blobs
-        )
+        app = create_app(settings, bus=services.bus, journal=services.journal, blobs=services.blobs)
         client = TestClient(TestServer(app))
         await client.start_server()
         platform = Platform(settings, services, client, receiver)
         opened.append((context, platform))
         if with_systems:
             for system_id, agency in (
-                ("qlvb-a", SENDER), ("qlvb-b", RECIPIENT), ("qlvb-c", STRANGER)
+                ("qlvb-a", SENDER),
+                ("qlvb-b", RECIPIENT),
+                ("qlvb-c", STRANGER),
             ):
                 await platform.add_system(system_id, agency)
         return platform

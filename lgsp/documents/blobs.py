@@ -12,21 +12,27 @@ Not for: small messages (they stay in the broker and the journal) or retention p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from lgsp.errors import ConfigurationError, LGSPError
 
-__all__ = ["BlobMissing", "BlobStore", "DirectoryBlobStore", "blob_ref"]
+__all__ = ["BlobMissing", "BlobStore", "BlobTooLarge", "DirectoryBlobStore", "blob_ref"]
 
 _HEX = frozenset("0123456789abcdef")
 
 
 class BlobMissing(LGSPError):
     """No blob under that reference, or one whose content no longer matches it."""
+
+
+class BlobTooLarge(LGSPError):
+    """A stream went past the size it was allowed; nothing was stored."""
 
 
 def blob_ref(data: bytes) -> str:
@@ -39,6 +45,30 @@ class BlobStore(Protocol):
 
     async def get(self, ref: str) -> bytes:
         """The bytes under ``ref``; raises ``BlobMissing``."""
+
+    async def put_stream(self, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
+        """Store what ``chunks`` yields without holding it whole; returns its reference and size.
+
+        Raises ``BlobTooLarge`` (storing nothing) past ``limit`` bytes.
+        """
+
+    def open(self, ref: str) -> BinaryIO:
+        """The blob as a readable, seekable binary file; the caller closes it."""
+
+
+def _sync(out: BinaryIO) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _place(tmp: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, path)
+
+
+def _discard(tmp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
 
 
 class DirectoryBlobStore:
@@ -67,6 +97,36 @@ class DirectoryBlobStore:
         if await asyncio.to_thread(blob_ref, data) != ref:
             raise BlobMissing(f"blob {ref} is damaged")
         return data
+
+    async def put_stream(self, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
+        fd, tmp = await asyncio.to_thread(self._incoming)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise BlobTooLarge(f"more than {limit} bytes")
+                    digest.update(chunk)
+                    await asyncio.to_thread(out.write, chunk)
+                await asyncio.to_thread(_sync, out)
+            ref = "sha256:" + digest.hexdigest()
+            await asyncio.to_thread(_place, tmp, self._path(ref))
+        except BaseException:
+            _discard(tmp)
+            raise
+        return ref, size
+
+    def _incoming(self) -> tuple[int, str]:
+        self._root.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=self._root, prefix=".incoming-")
+
+    def open(self, ref: str) -> BinaryIO:
+        try:
+            return self._path(ref).open("rb")
+        except FileNotFoundError as exc:
+            raise BlobMissing(f"no blob {ref}") from exc
 
     def _write(self, path: Path, data: bytes) -> None:
         if path.exists():

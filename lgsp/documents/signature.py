@@ -137,6 +137,10 @@ def check_signature(
     """
     if not isinstance(package, bytes | etree._Element):
         raise TypeError(f"package must be bytes or an lxml element, not {type(package).__name__}")
+    if isinstance(package, bytes) and b"Signature" not in package and b"<!DOCTYPE" not in package:
+        # No element of that name can be there (and no DOCTYPE to refuse): spare a large package
+        # a second parse.
+        return SignatureCheck(SignatureState.UNSIGNED)
     try:
         root = _private_tree(package)
         signature = _find_signature(root)

@@ -26,6 +26,7 @@ __all__ = ["BusinessStatus", "document_id_of", "record_business_status", "record
 log = structlog.get_logger(__name__)
 
 _DONE = StatusCode.DONE.value
+_NOT_DONE = ("accepted", "queued", "delivered", "retrying", "dead", "replayed")
 _DOCUMENT_TYPES = frozenset({"document.send", "document.update", "document.replace"})
 
 
@@ -91,19 +92,24 @@ async def record_business_status(
             detail["description"] = status.description
         if status.staff:
             detail["staff"] = status.staff
-        new_status = None
-        if status.code == _DONE and await _all_done(journal, original, status.reporter):
-            new_status = "done"
         event = Event(status.code, status.timestamp, recipient=status.reporter, detail=detail)
-        await journal.change(StatusChange(original.id, event, new_status=new_status))
+        await journal.change(StatusChange(original.id, event))
+        # Checked after our own event is committed: of two last reports recorded at once, the
+        # later check sees both, so the document is never left short of ``done``.
+        if status.code == _DONE and await _all_done(journal, original):
+            done = Event("done", datetime.now(UTC))
+            await journal.change(
+                StatusChange(original.id, done, new_status="done", only_from=_NOT_DONE)
+            )
         recorded += 1
     return recorded
 
 
-async def _all_done(journal: Journal, original: MessageRecord, reporter: str) -> bool:
+async def _all_done(journal: Journal, original: MessageRecord) -> bool:
     full = await journal.get(original.id)
-    done = {e.recipient for e in (full.events if full else ()) if e.status == _DONE}
-    done.add(reporter)
+    if full is None or full.status == "done":
+        return False
+    done = {e.recipient for e in full.events if e.status == _DONE}
     return set(original.recipients) <= done
 
 

@@ -89,7 +89,12 @@ class Acceptor:
     async def commit(
         self, system: System, admitted: Admitted, *, idempotency_key: str | None = None
     ) -> Accepted:
-        request_hash = hashlib.sha256(admitted.payload).hexdigest() if idempotency_key else None
+        request_hash = None
+        if idempotency_key:
+            stored = admitted.payload_ref
+            request_hash = (
+                stored.partition(":")[2] if stored else hashlib.sha256(admitted.payload).hexdigest()
+            )
         if idempotency_key:
             earlier = await self._journal.find_idempotent(system.id, idempotency_key)
             if earlier is not None:
@@ -98,11 +103,12 @@ class Acceptor:
         message_id = new_message_id()
         structlog.contextvars.bind_contextvars(message_id=message_id)
         sender = admitted.sender or system.agency
-        payload, payload_ref = admitted.payload, None
+        payload, payload_ref = admitted.payload, admitted.payload_ref
         headers = _headers(system, admitted, sender, now)
-        if self._blobs is not None and len(payload) > self._blob_threshold:
+        if payload_ref is None and self._blobs is not None and len(payload) > self._blob_threshold:
             payload_ref = await self._blobs.put(payload)
             payload = b""
+        if payload_ref is not None:
             headers[BLOB_HEADER] = payload_ref
         record = NewMessage(
             id=message_id,

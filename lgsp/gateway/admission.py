@@ -41,6 +41,8 @@ class Admitted:
     """For ``document.status``: what it reports about which document."""
     revokes: str | None = None
     """For ``document.revoke``: the DocumentId of the document revoked."""
+    payload_ref: str | None = None
+    """Set when the payload was streamed straight to the blob store (``payload`` is then empty)."""
 
 
 class _TypeOnly(BaseModel):

@@ -16,7 +16,7 @@ from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.handlers import setup_routes
-from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BUS, JOURNAL, SETTINGS
+from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, SETTINGS
 from lgsp.gateway.middlewares import setup_middlewares
 from lgsp.journal import Journal
 from lgsp.settings import Settings
@@ -45,17 +45,19 @@ def create_app(
             settings.db_url, batch_size=settings.journal_batch_size
         )
         the_bus = bus or create_bus(settings)
+        the_blobs = blobs or DirectoryBlobStore(Path(settings.blob_dir))
         try:
             if own_bus:
                 await the_bus.start()
             app[JOURNAL] = the_journal
             app[BUS] = the_bus
             app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
+            app[BLOBS] = the_blobs
             app[ACCEPTOR] = Acceptor(
                 the_bus,
                 the_journal,
                 journal_timeout=settings.journal_timeout,
-                blobs=blobs or DirectoryBlobStore(Path(settings.blob_dir)),
+                blobs=the_blobs,
                 blob_threshold=settings.blob_threshold_bytes,
             )
             yield

@@ -10,9 +10,9 @@ agency of its ``ResponseFor``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import BinaryIO, Literal
 
-from lgsp.documents.signature import SignatureState, check_signature
+from lgsp.documents.signature import SignatureCheck, SignatureState, check_signature
 from lgsp.documents.status import BusinessStatus, document_id_of
 from lgsp.errors import NotPermitted, ValidationFailed
 from lgsp.gateway.admission import Admitted, check_right
@@ -30,20 +30,39 @@ from lgsp.schemas.edxml import (
 
 __all__ = ["admit_edxml"]
 
+_SCAN = 1 << 20
+
+
+def _check_signature(raw: bytes | BinaryIO) -> SignatureCheck:
+    if isinstance(raw, bytes):
+        return check_signature(raw)
+    # A stored package: read whole only when a signature may be there to verify.
+    raw.seek(0)
+    tail = b""
+    while chunk := raw.read(_SCAN):
+        if b"Signature" in tail + chunk:
+            raw.seek(0)
+            return check_signature(raw.read())
+        tail = chunk[-16:]
+    return SignatureCheck(SignatureState.UNSIGNED)
+
 
 def admit_edxml(
     system: System,
-    raw: bytes,
+    raw: bytes | BinaryIO,
     *,
     invalid_signature: Literal["flag", "refuse"] = "flag",
     max_bytes: int,
     any_sender: bool = False,
+    stored_as: str | None = None,
 ) -> Admitted:
     """The package in ``raw`` as an ``Admitted`` message, or a precise 400/403/422.
 
     ``any_sender`` is for the national axis bridge, whose packages come from agencies all over
-    the country; a provincial system may only send as its own agency.
+    the country; a provincial system may only send as its own agency. ``raw`` is a binary file
+    (with ``stored_as`` its blob reference) when the package was streamed to the blob store.
     """
+    payload = raw if isinstance(raw, bytes) else b""
     try:
         package = parse(raw, max_bytes=max_bytes)
     except EdxmlInvalid as exc:
@@ -63,7 +82,7 @@ def admit_edxml(
             f"MessageHeader/From/OrganId is {origin}, but this system sends for {system.agency}"
         )
     sender = origin if any_sender else None
-    checked = check_signature(raw)
+    checked = _check_signature(raw)
     if checked.state is SignatureState.INVALID and invalid_signature == "refuse":
         raise ValidationFailed(
             "the package's XML signature does not verify",
@@ -79,7 +98,8 @@ def admit_edxml(
         return Admitted(
             type=message_type,
             recipients=(package.response_for.organ_id,),
-            payload=raw,
+            payload=payload,
+            payload_ref=stored_as,
             content_type="application/xml",
             sender=sender,
             signature=checked.state.value,
@@ -91,7 +111,8 @@ def admit_edxml(
     return Admitted(
         type=message_type,
         recipients=tuple(dict.fromkeys(to.organ_id for to in package.to)),
-        payload=raw,
+        payload=payload,
+        payload_ref=stored_as,
         content_type="application/xml",
         priority=int(body.priority),
         sender=sender,

@@ -9,10 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+from lgsp.documents.blobs import BlobTooLarge
 from lgsp.errors import JournalUnavailable, NotFound, ValidationFailed
 from lgsp.gateway.accept import Accepted
+from lgsp.gateway.admission import Admitted
 from lgsp.gateway.documents import admit_edxml
-from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BUS, JOURNAL, SETTINGS
+from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, SETTINGS
 from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
 from lgsp.journal import MessageRecord, System
 
@@ -27,7 +29,7 @@ async def _caller(request: web.Request) -> System:
     return await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
 
 
-async def _read_body(request: web.Request, *, content_types: tuple[str, ...], limit: int) -> bytes:
+def _check_content_type(request: web.Request, content_types: tuple[str, ...]) -> None:
     if request.content_type not in content_types:
         expected = " or ".join(content_types)
         raise UnsupportedMediaType(
@@ -40,29 +42,36 @@ async def _read_body(request: web.Request, *, content_types: tuple[str, ...], li
                 }
             ],
         )
+
+
+def _too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
+    said = f"the body is {size} bytes" if size is not None else "the body is larger"
+    return PayloadTooLarge(
+        f"{said}; the limit is {limit} bytes",
+        [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
+    )
+
+
+def _check_length(request: web.Request, limit: int) -> None:
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(
-            f"the body is {request.content_length} bytes; the limit is {limit}",
-            [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
-        )
+        raise _too_large(limit, request.content_length)
+
+
+async def _read_body(request: web.Request, *, content_types: tuple[str, ...], limit: int) -> bytes:
+    _check_content_type(request, content_types)
+    _check_length(request, limit)
     if request.content_length is not None:
         try:
             return await request.read()  # bounded by the app's client_max_size as well
         except web.HTTPRequestEntityTooLarge as exc:
-            raise PayloadTooLarge(
-                f"the body is larger than the limit of {limit} bytes",
-                [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
-            ) from exc
+            raise _too_large(limit) from exc
     # Chunked: count as it comes, and stop reading at the limit.
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(
-                f"the body is larger than the limit of {limit} bytes",
-                [{"loc": ["body"], "msg": f"at most {limit} bytes", "type": "too_large"}],
-            )
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -113,16 +122,30 @@ async def post_document(request: web.Request) -> web.Response:
     system = await _caller(request)
     key = _idempotency_key(request)
     settings = request.app[SETTINGS]
-    raw = await _read_body(request, content_types=_XML, limit=settings.max_document_bytes)
+    limit = settings.max_document_bytes
     admit = functools.partial(
-        admit_edxml,
-        system,
-        raw,
-        invalid_signature=settings.invalid_signature,
-        max_bytes=settings.max_document_bytes,
+        admit_edxml, system, invalid_signature=settings.invalid_signature, max_bytes=limit
     )
-    # Large packages are parsed off the event loop so other requests keep flowing.
-    admitted = await asyncio.to_thread(admit) if len(raw) > _PARSE_INLINE else admit()
+    length = request.content_length
+    if length is not None and length <= settings.blob_threshold_bytes:
+        raw = await _read_body(request, content_types=_XML, limit=limit)
+        admitted = await asyncio.to_thread(admit, raw) if length > _PARSE_INLINE else admit(raw)
+    else:
+        # Large, or of unknown length: straight to the blob store, never whole in memory; it is
+        # parsed from there, off the event loop so other requests keep flowing.
+        _check_content_type(request, _XML)
+        _check_length(request, limit)
+        blobs = request.app[BLOBS]
+        try:
+            ref, _ = await blobs.put_stream(request.content.iter_chunked(1 << 20), limit=limit)
+        except BlobTooLarge as exc:
+            raise _too_large(limit) from exc
+
+        def admit_stored() -> Admitted:
+            with blobs.open(ref) as stored:
+                return admit(stored, stored_as=ref)
+
+        admitted = await asyncio.to_thread(admit_stored)
     return _accepted(await request.app[ACCEPTOR].commit(system, admitted, idempotency_key=key))
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from lgsp.bus import Bus
+from lgsp.documents.blobs import BlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.journal import Journal
 from lgsp.settings import Settings
 
-__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BUS", "JOURNAL", "SETTINGS"]
+__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BLOBS", "BUS", "JOURNAL", "SETTINGS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 BUS = web.AppKey("bus", Bus)
 JOURNAL = web.AppKey("journal", Journal)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
+BLOBS = web.AppKey("blobs", BlobStore)

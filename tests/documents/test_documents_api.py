@@ -371,3 +371,38 @@ async def test_a_200_mb_body_is_refused_before_it_is_read(platform: Platform) ->
         status_line = await reader.readline()
     writer.close()
     assert b" 413 " in status_line
+
+
+async def test_a_package_of_unknown_length_is_streamed_and_bounded(
+    platform_factory: PlatformFactory, sqlite_url: str
+) -> None:
+    small = await platform_factory(
+        bus="memory",
+        db_url=sqlite_url,
+        max_document_bytes=256 * 1024,
+        blob_threshold_bytes=1024,
+    )
+
+    async def chunks(data: bytes) -> Any:
+        for start in range(0, len(data), 4096):
+            yield data[start : start + 4096]
+
+    body = DocumentSend.model_validate(json_document())
+    data = write(
+        document_from_json(
+            body,
+            sender=Organization(organ_id=SENDER),
+            recipients=[Organization(organ_id=RECIPIENT)],
+        )
+    )
+    response = await small.client.post(
+        "/v1/documents", data=chunks(data), headers={**small.auth("qlvb-a"), **XML}
+    )
+    assert response.status == 202, await response.text()
+    record = await small.wait_status((await response.json())["id"], "delivered")
+    assert record.payload_ref is not None
+    too_big = data.replace(b"</edXML:Subject>", b"</edXML:Subject>" + b" " * 300_000)
+    response = await small.client.post(
+        "/v1/documents", data=chunks(too_big), headers={**small.auth("qlvb-a"), **XML}
+    )
+    assert response.status == 413

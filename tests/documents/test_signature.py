@@ -380,9 +380,14 @@ def test_a_short_stray_prefix_is_tolerated_and_a_long_one_is_not(
 
 
 def test_not_xml_is_invalid() -> None:
-    check = check_signature(b"\x00\x01 not xml at all")
+    check = check_signature(b"\x00\x01 not xml at all, though it names a Signature")
     assert check.state is SignatureState.INVALID
     assert (check.reason or "").startswith("not well-formed XML")
+
+
+def test_bytes_that_never_name_a_signature_are_unsigned_without_parsing() -> None:
+    # The fast path for large packages: no "Signature" anywhere, so no signature element.
+    assert check_signature(b"\x00\x01 not xml at all").state is SignatureState.UNSIGNED
 
 
 def test_anything_but_bytes_or_an_element_is_a_programming_error() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from lxml import etree
 from pydantic import ValidationError
@@ -60,11 +60,16 @@ def parse_timestamp(text: str) -> dt.datetime:
 
 
 def parse(
-    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH
+    data: bytes | BinaryIO,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> EdxmlDocument | EdxmlStatus:
     """The package in ``data``, or ``EdxmlInvalid`` listing everything wrong with it.
 
-    ``max_bytes`` bounds the input (checked before parsing), ``max_depth`` the nesting of elements.
+    ``data`` is the package's bytes, or a seekable binary stream the caller opened (read as it is
+    parsed: a large package is then never in memory twice). ``max_bytes`` bounds the input
+    (checked before parsing), ``max_depth`` the nesting of elements.
     """
     root = read_tree(data, max_bytes=max_bytes, max_depth=max_depth)
     if root.tag != f"{{{NS}}}edXML":

@@ -29,7 +29,9 @@ Not for: what the elements mean (``_parse``) or writing packages (``_write``).
 from __future__ import annotations
 
 import copy
+import io
 import re
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -58,6 +60,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
 _MAX_PREFIX = 16
 _BOM = b"\xef\xbb\xbf"
+_HEAD = 64 * 1024  # what the checks before parsing read of a package
 # Whitespace, processing instructions (the XML declaration) and comments: all a prolog may hold
 # before a DOCTYPE. No quantifier here can backtrack badly: the match may stop anywhere.
 _PROLOG = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
@@ -89,19 +92,29 @@ def _refuse(type_: str, msg: str) -> EdxmlInvalid:
     return EdxmlInvalid([ErrorDetails(loc=[], msg=msg, type=type_)], malformed=True)
 
 
-def read_tree(data: bytes, *, max_bytes: int, max_depth: int) -> etree._Element:
-    """The root element of ``data``, or ``EdxmlInvalid(malformed=True)`` saying why not."""
-    if len(data) > max_bytes:
-        raise _refuse(
-            "xml_too_large", f"the package is {len(data)} bytes; at most {max_bytes} are read"
-        )
-    data = _skip_junk(data)
-    _check_utf8(data)
-    prolog = _PROLOG.match(data, len(_BOM) if data.startswith(_BOM) else 0)
+def read_tree(data: bytes | BinaryIO, *, max_bytes: int, max_depth: int) -> etree._Element:
+    """The root element of ``data`` (bytes, or a seekable binary stream the caller opened, read as
+    it is parsed so that a large package is never held whole in memory besides its tree), or
+    ``EdxmlInvalid(malformed=True)`` saying why not."""
+    if isinstance(data, bytes):
+        size = len(data)
+        head = data[:_HEAD]
+    else:
+        size = data.seek(0, io.SEEK_END)
+        data.seek(0)
+        head = data.read(_HEAD)
+    if size > max_bytes:
+        raise _refuse("xml_too_large", f"the package is {size} bytes; at most {max_bytes} are read")
+    skip = _junk_length(head)
+    head = head[skip:]
+    _check_utf8(head)
+    prolog = _PROLOG.match(head, len(_BOM) if head.startswith(_BOM) else 0)
     end = prolog.end() if prolog else 0
-    if data[end : end + 9].upper() == b"<!DOCTYPE":
+    if end >= len(head) and size > skip + len(head):
+        raise _refuse("xml_malformed", f"the prolog is longer than {_HEAD} bytes")
+    if head[end : end + 9].upper() == b"<!DOCTYPE":
         raise _refuse("xml_doctype", "a DOCTYPE is not allowed in an edXML package")
-    root = _parse(data)
+    root = _parse(data, skip)
     docinfo = root.getroottree().docinfo
     # Cannot happen after the prolog check; kept so that a gap there cannot open a hole.
     # (lxml-stubs lacks DocInfo.doctype.)
@@ -125,19 +138,27 @@ def _check_utf8(data: bytes) -> None:
         raise _refuse("xml_encoding", f"the package declares {name}; edXML packages are UTF-8")
 
 
-def _skip_junk(data: bytes) -> bytes:
-    first = data.find(b"<", 0, _MAX_PREFIX + 1)
-    if first <= 0 or data.startswith(_BOM + b"<"):
-        return data  # nothing to skip, or not XML at all: the parser says which
-    if data[:first].translate(None, b" \t\r\n0123456789"):
-        return data  # something else than the known junk: the parser says what is wrong
-    return data[first:]
+def _junk_length(head: bytes) -> int:
+    """How many bytes of known junk (``1212`` in an SDK sample) stand before the first ``<``."""
+    first = head.find(b"<", 0, _MAX_PREFIX + 1)
+    if first <= 0 or head.startswith(_BOM + b"<"):
+        return 0  # nothing to skip, or not XML at all: the parser says which
+    if head[:first].translate(None, b" \t\r\n0123456789"):
+        return 0  # something else than the known junk: the parser says what is wrong
+    return first
 
 
-def _parse(data: bytes) -> etree._Element:
+def _parse_once(data: bytes | BinaryIO, skip: int, parser: etree.XMLParser) -> etree._Element:
+    if isinstance(data, bytes):
+        return etree.fromstring(data[skip:] if skip else data, parser)
+    data.seek(skip)
+    return etree.parse(data, parser).getroot()
+
+
+def _parse(data: bytes | BinaryIO, skip: int) -> etree._Element:
     parser = _parser()
     try:
-        return etree.fromstring(data, parser)
+        return _parse_once(data, skip, parser)
     except etree.XMLSyntaxError as exc:
         log = list(parser.error_log)
         if not (log and all(_tolerated_prefix(entry) for entry in log)):
@@ -145,7 +166,7 @@ def _parse(data: bytes) -> etree._Element:
     # Only undeclared prefixes we tolerate were wrong, and libxml2 reports those without stopping,
     # so the log above is complete: recovering changes nothing but those names, which keep their
     # prefix ("edXML:Attachment", in no namespace) and are matched by ``children``.
-    root = etree.fromstring(data, _parser(recover=True))
+    root = _parse_once(data, skip, _parser(recover=True))
     if root is None:  # pragma: no cover - recover yields a root whenever the strict pass got one
         raise _refuse("xml_malformed", "not well-formed XML")
     return root
