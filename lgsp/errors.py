@@ -17,6 +17,7 @@ callers only ever catch these::
     │   └── JournalUnavailable
     └── DeliveryError               handing a message to its recipient failed
         ├── TransientDeliveryError  worth another attempt (timeouts, 5xx, connection refused)
+        │   └── RetryLater          the retry policy's verdict: try again in ``delay`` seconds
         └── PermanentDeliveryError  no attempt will succeed (4xx, unknown recipient): dead letter
 
 Not for: HTTP rendering (see ``lgsp.gateway.problems``) or logging.
@@ -39,6 +40,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "PermanentDeliveryError",
+    "RetryLater",
     "RoutingError",
     "TransientDeliveryError",
     "Unavailable",
@@ -112,6 +114,14 @@ class DeliveryError(LGSPError):
 
 class TransientDeliveryError(DeliveryError):
     """Worth another attempt later: timeouts, 5xx answers, refused connections."""
+
+
+class RetryLater(TransientDeliveryError):
+    """Deliver this message again in ``delay`` seconds (through a delay queue, not in memory)."""
+
+    def __init__(self, reason: str, *, delay: float) -> None:
+        super().__init__(reason)
+        self.delay = delay
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     delivery_limit: int = Field(default=20, ge=1)
     """Redeliveries of one message before the broker dead-letters it (poison messages)."""
     webhook_timeout: float = Field(default=10.0, gt=0)
+    retry_schedule: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0, 3600.0)
+    """Seconds before each retry of a failed delivery; past the last, the last step repeats."""
+    retry_max_attempts: int = Field(default=30, ge=0)
+    """Retries of one message before it is parked in dead letters (30: a day at the default)."""
+    retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
+    """Each delay is shortened at random by up to this share, so retries do not come in herds."""
     system_cache_ttl: float = Field(default=30.0, ge=0)
     """Seconds a gateway trusts its cached copy of a system's registration."""
     publisher_channels: int = Field(default=4, ge=1, le=64)

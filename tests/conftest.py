@@ -17,11 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from lgsp.bus import Topology
 from lgsp.gateway import create_app
 from lgsp.journal import Journal
 from lgsp.runtime import open_services, start_adapters
@@ -195,6 +197,27 @@ async def platform_factory(
         if platform.settings.db_url.startswith("postgresql"):
             await _wipe(platform.services.journal)  # one database serves the whole run
         await context.__aexit__(None, None, None)
+        if platform.settings.bus == "rabbitmq":
+            await drop_topology(platform.settings.broker_url, platform.settings.broker_prefix)
+
+
+async def drop_topology(broker_url: str, prefix: str) -> None:
+    """Delete a test's queues and exchanges: quorum queues are costly, and a run makes many."""
+    topology = Topology(prefix=prefix, delay_steps=make_settings().retry_schedule)
+    queues = [topology.work_queue(a) for a in topology.axes]
+    queues += [topology.unroutable_queue, topology.dead_queue]
+    queues += [topology.delay_queue(step) for step in topology.delay_steps]
+    exchanges = [topology.messages_exchange, topology.unroutable_exchange, topology.dead_exchange]
+    exchanges += [topology.delay_exchange(step) for step in topology.delay_steps]
+    connection = await aio_pika.connect(broker_url)
+    try:
+        channel = await connection.channel()
+        for name in queues:
+            await channel.queue_delete(name, if_unused=False, if_empty=False)
+        for name in exchanges:
+            await channel.exchange_delete(name)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

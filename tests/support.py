@@ -83,7 +83,14 @@ PlatformFactory = Callable[..., Awaitable[Platform]]
 
 def make_settings(**overrides: Any) -> Settings:
     """Settings for a test: explicit values only, whatever the environment holds."""
-    values: dict[str, Any] = {"log_format": "console", "publish_timeout": 2.0, **overrides}
+    values: dict[str, Any] = {
+        "log_format": "console",
+        "publish_timeout": 2.0,
+        # Retries within a test's patience: 3 of them, a fraction of a second apart.
+        "retry_schedule": (0.05, 0.1, 0.2),
+        "retry_max_attempts": 3,
+        **overrides,
+    }
     return Settings.model_validate(values)
 
 

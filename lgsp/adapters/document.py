@@ -3,9 +3,10 @@
 Each recipient agency registered in this province gets the message at every one of its systems'
 webhooks, in the format that system chose (JSON envelope or edXML package); every other agency
 code goes to the national document axis (VDXP), when one is configured. A recipient that already
-got the message is never sent it again, so broker redeliveries and replays are harmless.
-Failures park the message in dead letters with the reason (retries with backoff arrive with the
-delivery policy).
+got the message (or refused it for good) is never sent it again, so broker redeliveries, retries
+and replays are harmless. Transient failures (timeouts, 5xx, refused connections) are retried
+through delay queues as the ``RetryPolicy`` says; permanent ones (4xx, unknown agency), spent
+attempts and a passed deadline park the message in dead letters with the reason.
 
 Not for: edXML parsing (``lgsp.schemas.edxml``) or the national axis's wire protocol
 (``lgsp.adapters.vdxp``).
@@ -15,22 +16,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import structlog
 
 from lgsp.adapters.base import AdapterContext, accepted_record
+from lgsp.adapters.retry import RetryPolicy
 from lgsp.adapters.webhook import post_webhook
-from lgsp.bus import Delivery
+from lgsp.bus import Delivery, attempt_of
 from lgsp.documents.blobs import BlobStore
 from lgsp.documents.formats import XML, DocumentMessage
-from lgsp.errors import DeliveryError, PermanentDeliveryError
+from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
 from lgsp.journal import Attempt, Event, StatusChange, System
 
 __all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
 log = structlog.get_logger(__name__)
+
+_SETTLED = frozenset({"delivered", "refused"})
+"""Per-recipient outcomes no later attempt revisits."""
 
 
 class NationalDocumentAxis(Protocol):
@@ -51,6 +56,7 @@ class DocumentAdapter:
         *,
         blobs: BlobStore | None = None,
         national: NationalDocumentAxis | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self._ctx = context
         self._journal = context.journal
@@ -58,15 +64,17 @@ class DocumentAdapter:
         self._national = national
         settings = context.settings
         self._grace = settings.journal_timeout + settings.publish_timeout + 1.0
+        self._policy = policy or RetryPolicy.from_settings(settings)
 
     async def handle(self, delivery: Delivery) -> None:
         structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
-        if await accepted_record(self._journal, delivery, grace=self._grace) is None:
+        record = await accepted_record(self._journal, delivery, grace=self._grace)
+        if record is None:
             # The gateway answered 503 for it: the caller was told nothing was accepted.
             log.info("dropped_unaccepted")
             return
         message = await DocumentMessage.load(delivery, self._blobs)
-        done = await self._journal.delivered_recipients(message.id)
+        done = {e.recipient for e in record.events if e.status in _SETTLED and e.recipient}
         local: dict[str, list[System]] = {}
         remote: list[str] = []
         for recipient in message.recipients:
@@ -81,14 +89,9 @@ class DocumentAdapter:
         if remote:
             work.append(self._deliver_national(message, remote))
         failures = [f for found in await asyncio.gather(*work) for f in found]
-        if failures:
-            reason = "; ".join(f"{f.target}: {f.reason}" for f in failures)
-            await self._journal.change(
-                StatusChange(
-                    message.id, Event("dead", _now(), detail={"reason": reason}), new_status="dead"
-                )
-            )
-            raise PermanentDeliveryError(reason)
+        refused = any(e.status == "refused" for e in record.events)
+        if failures or refused:
+            await self._settle_failures(message, delivery, failures)
         await self._journal.change(
             StatusChange(
                 message.id,
@@ -98,6 +101,38 @@ class DocumentAdapter:
             )
         )
         log.info("delivered", recipients=len(message.recipients))
+
+    async def _settle_failures(
+        self, message: DocumentMessage, delivery: Delivery, failures: list[DeliveryError]
+    ) -> None:
+        """Retry later if any failure may pass and the policy allows; else park for good."""
+        reason = "; ".join(f"{f.target}: {f.reason}" for f in failures) or (
+            "a recipient refused the message"
+        )
+        attempt = attempt_of(delivery)
+        if any(not isinstance(f, PermanentDeliveryError) for f in failures):
+            delay = self._policy.next_delay(attempt, now=_now(), deadline=message.deadline)
+            if delay is not None:
+                next_at = _now() + timedelta(seconds=delay)
+                detail = {"reason": reason, "attempt": attempt + 1, "next_at": next_at.isoformat()}
+                await self._journal.change(
+                    StatusChange(
+                        message.id, Event("retrying", _now(), detail=detail), new_status="retrying"
+                    )
+                )
+                raise RetryLater(reason, delay=delay)
+            if message.deadline is not None and attempt < self._policy.max_attempts:
+                reason = f"deadline {message.deadline.isoformat()} comes before a retry: {reason}"
+            else:
+                reason = f"gave up after {attempt + 1} attempts: {reason}"
+        await self._journal.change(
+            StatusChange(
+                message.id,
+                Event("dead", _now(), detail={"reason": reason, "attempts": attempt + 1}),
+                new_status="dead",
+            )
+        )
+        raise PermanentDeliveryError(reason)
 
     async def _deliver_local(
         self, message: DocumentMessage, recipient: str, systems: list[System]
@@ -222,7 +257,12 @@ class DocumentAdapter:
             ),
             StatusChange(
                 message.id,
-                Event("failed", _now(), recipient=recipient, detail={"reason": error.reason}),
+                Event(
+                    "refused" if isinstance(error, PermanentDeliveryError) else "failed",
+                    _now(),
+                    recipient=recipient,
+                    detail={"reason": error.reason, "target": target},
+                ),
             ),
         )
 

@@ -1,12 +1,22 @@
 """The message bus: topology, publishing with confirms, consumers; RabbitMQ or embedded."""
 
-from lgsp.bus.base import PARK_REASON_HEADER, Bus, Delivery, Handler, Outcome, OutgoingMessage
+from lgsp.bus.base import (
+    ATTEMPT_HEADER,
+    PARK_REASON_HEADER,
+    Bus,
+    Delivery,
+    Handler,
+    Outcome,
+    OutgoingMessage,
+    attempt_of,
+)
 from lgsp.bus.memory import MemoryBus
 from lgsp.bus.rabbit import RabbitBus, redact_url
 from lgsp.bus.topology import AXES, Topology
 from lgsp.settings import Settings
 
 __all__ = [
+    "ATTEMPT_HEADER",
     "AXES",
     "PARK_REASON_HEADER",
     "Bus",
@@ -17,6 +27,7 @@ __all__ = [
     "OutgoingMessage",
     "RabbitBus",
     "Topology",
+    "attempt_of",
     "create_bus",
     "redact_url",
 ]
@@ -24,7 +35,11 @@ __all__ = [
 
 def create_bus(settings: Settings) -> Bus:
     """The bus ``settings`` name, not yet started."""
-    topology = Topology(prefix=settings.broker_prefix, delivery_limit=settings.delivery_limit)
+    topology = Topology(
+        prefix=settings.broker_prefix,
+        delivery_limit=settings.delivery_limit,
+        delay_steps=settings.retry_schedule,
+    )
     if settings.bus == "memory":
         return MemoryBus(topology, prefetch=settings.prefetch)
     return RabbitBus(

@@ -15,19 +15,23 @@ from typing import Any, Protocol
 
 import structlog
 
-from lgsp.errors import DeliveryError
+from lgsp.errors import DeliveryError, RetryLater
 
 __all__ = [
+    "ATTEMPT_HEADER",
     "PARK_REASON_HEADER",
     "Bus",
     "Delivery",
     "Handler",
     "Outcome",
     "OutgoingMessage",
+    "attempt_of",
     "run_handler",
 ]
 
 PARK_REASON_HEADER = "x-lgsp-reason"
+ATTEMPT_HEADER = "x-lgsp-attempt"
+"""How many retries a message has had (absent: none)."""
 
 log = structlog.get_logger(__name__)
 
@@ -62,18 +66,27 @@ class Delivery:
     """How many times the broker handed this message out before (0 the first time)."""
     timestamp: datetime | None = None
 
-    def as_outgoing(self, *, routing_key: str | None = None, **headers: Any) -> OutgoingMessage:
-        """The same message, to publish again (dead letters, replays) with extra headers."""
+    def as_outgoing(
+        self, *, routing_key: str | None = None, headers: Mapping[str, Any] | None = None
+    ) -> OutgoingMessage:
+        """The same message, to publish again (dead letters, retries, replays), with extra
+        headers."""
         return OutgoingMessage(
             message_id=self.message_id,
             routing_key=routing_key or self.routing_key,
             body=self.body,
             type=self.type,
-            headers={**self.headers, **headers},
+            headers={**self.headers, **(headers or {})},
             correlation_id=self.correlation_id,
             content_type=self.content_type,
             timestamp=self.timestamp,
         )
+
+
+def attempt_of(delivery: Delivery) -> int:
+    """How many retries ``delivery`` has had."""
+    value = delivery.headers.get(ATTEMPT_HEADER, 0)
+    return value if isinstance(value, int) else 0
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
@@ -102,6 +115,10 @@ class Bus(Protocol):
     async def park(self, delivery: Delivery, reason: str) -> None:
         """Put ``delivery`` in dead letters with ``reason``, confirmed."""
 
+    async def delay(self, delivery: Delivery, seconds: float, reason: str) -> None:
+        """Hand ``delivery`` back to its queue in ``seconds``, its attempt count one higher,
+        durably (a delay queue on RabbitMQ), confirmed."""
+
     async def consume(self, axis: str, handler: Handler) -> None:
         """Start handing the axis's work queue to ``handler`` until ``close``."""
 
@@ -109,15 +126,26 @@ class Bus(Protocol):
 
 
 async def run_handler(
-    delivery: Delivery, handler: Handler, park: Callable[[Delivery, str], Awaitable[None]]
+    delivery: Delivery,
+    handler: Handler,
+    park: Callable[[Delivery, str], Awaitable[None]],
+    delay: Callable[[Delivery, float, str], Awaitable[None]],
 ) -> Outcome:
     """Run ``handler`` and decide the outcome: the one policy both buses share.
 
-    A ``DeliveryError`` parks the message with its reason (retries with backoff belong to the
-    adapters' retry policy); anything else is unexpected and the message goes back to the queue.
+    ``RetryLater`` (the adapters' retry policy decided) sends the message to a delay queue; any
+    other ``DeliveryError`` parks it with its reason; anything else is unexpected and the message
+    goes back to the queue (the queue's delivery limit stops poison loops).
     """
     try:
         await handler(delivery)
+    except RetryLater as exc:
+        try:
+            await delay(delivery, exc.delay, exc.reason)
+        except Exception as delay_exc:
+            log.error("delay_failed", message_id=delivery.message_id, error=str(delay_exc))
+            return Outcome.REQUEUE
+        return Outcome.ACK
     except DeliveryError as exc:
         try:
             await park(delivery, exc.reason)

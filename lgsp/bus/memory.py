@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 import structlog
 
 from lgsp.bus.base import (
+    ATTEMPT_HEADER,
     PARK_REASON_HEADER,
     Delivery,
     Handler,
     Outcome,
     OutgoingMessage,
+    attempt_of,
     run_handler,
 )
 from lgsp.bus.topology import Topology
@@ -50,6 +52,7 @@ class MemoryBus:
         self._prefetch = prefetch
         self._queues: dict[str, _Queue] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
         self._started = False
         self.available = True
         """Tests switch this off to play a broker outage."""
@@ -61,6 +64,9 @@ class MemoryBus:
         self._started = True
 
     async def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -79,9 +85,25 @@ class MemoryBus:
     async def park(self, delivery: Delivery, reason: str) -> None:
         self._check()
         parked = delivery.as_outgoing(
-            **{PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
+            headers={PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
         )
         self._queues[self.topology.dead_queue].put(_delivery(parked))
+
+    async def delay(self, delivery: Delivery, seconds: float, reason: str) -> None:
+        self._check()
+        again = _delivery(
+            delivery.as_outgoing(
+                headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, "x-lgsp-retry-reason": reason}
+            )
+        )
+        handle = asyncio.get_running_loop().call_later(seconds, self._return, again)
+        self._timers.add(handle)
+
+    def _return(self, delivery: Delivery) -> None:
+        axis = self.topology.axis_for(delivery.routing_key)
+        queue = self.topology.work_queue(axis) if axis else self.topology.unroutable_queue
+        if queue in self._queues:
+            self._queues[queue].put(delivery)
 
     async def consume(self, axis: str, handler: Handler) -> None:
         self._check()
@@ -114,7 +136,7 @@ class MemoryBus:
         self, queue: _Queue, delivery: Delivery, handler: Handler, slots: asyncio.Semaphore
     ) -> None:
         try:
-            outcome = await run_handler(delivery, handler, self.park)
+            outcome = await run_handler(delivery, handler, self.park, self.delay)
         finally:
             slots.release()
         if outcome is Outcome.REQUEUE:

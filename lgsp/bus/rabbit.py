@@ -29,11 +29,13 @@ from aio_pika.abc import (
 from pamqp.commands import Basic
 
 from lgsp.bus.base import (
+    ATTEMPT_HEADER,
     PARK_REASON_HEADER,
     Delivery,
     Handler,
     Outcome,
     OutgoingMessage,
+    attempt_of,
     run_handler,
 )
 from lgsp.bus.topology import Topology
@@ -85,6 +87,7 @@ class RabbitBus:
         self._connection: AbstractRobustConnection | None = None
         self._exchanges: list[AbstractExchange] = []
         self._dead: AbstractExchange | None = None
+        self._delays: dict[float, AbstractExchange] = {}
         self._round_robin: itertools.cycle[AbstractExchange] | None = None
         self._consumer_channels: list[AbstractChannel] = []
         self._topology_channel: AbstractChannel | None = None
@@ -111,6 +114,9 @@ class RabbitBus:
                     await channel.get_exchange(self.topology.messages_exchange, ensure=False)
                 )
             self._dead = await channel.get_exchange(self.topology.dead_exchange, ensure=False)
+            for step in set(self.topology.delay_steps):
+                name = self.topology.delay_exchange(step)
+                self._delays[step] = await channel.get_exchange(name, ensure=False)
             self._round_robin = itertools.cycle(self._exchanges)
         except (*_BROKER_ERRORS, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and self._connection is None:
@@ -148,6 +154,23 @@ class RabbitBus:
         await unroutable_q.bind(unroutable)
         dead_q = await channel.declare_queue(t.dead_queue, durable=True, arguments=quorum)
         await dead_q.bind(dead, "#")
+        for step in sorted(set(t.delay_steps)):
+            # Delayed messages wait here with their own TTL, then dead-letter (at least once)
+            # back into the messages exchange with the routing key they came with.
+            delay_exchange = await channel.declare_exchange(
+                t.delay_exchange(step), aio_pika.ExchangeType.FANOUT, durable=True
+            )
+            delay_queue = await channel.declare_queue(
+                t.delay_queue(step),
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    "x-dead-letter-exchange": t.messages_exchange,
+                    "x-dead-letter-strategy": "at-least-once",
+                    "x-overflow": "reject-publish",
+                },
+            )
+            await delay_queue.bind(delay_exchange)
         for axis in t.axes:
             queue = await channel.declare_queue(
                 t.work_queue(axis), durable=True, arguments=self._work_queue_arguments()
@@ -192,11 +215,26 @@ class RabbitBus:
         if self._dead is None:
             raise BrokerUnavailable("the bus is not started")
         parked = delivery.as_outgoing(
-            **{PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
+            headers={PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
         )
         await self._publish(self._dead, parked)
 
-    async def _publish(self, exchange: AbstractExchange, message: OutgoingMessage) -> None:
+    async def delay(self, delivery: Delivery, seconds: float, reason: str) -> None:
+        if self._round_robin is None:
+            raise BrokerUnavailable("the bus is not started")
+        exchange = self._delays[self.topology.delay_step(seconds)]
+        again = delivery.as_outgoing(
+            headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, "x-lgsp-retry-reason": reason[:500]}
+        )
+        await self._publish(exchange, again, expiration=max(seconds, 0.001))
+
+    async def _publish(
+        self,
+        exchange: AbstractExchange,
+        message: OutgoingMessage,
+        *,
+        expiration: float | None = None,
+    ) -> None:
         if not self.is_connected():
             raise BrokerUnavailable("the broker connection is down")
         amqp = aio_pika.Message(
@@ -208,6 +246,7 @@ class RabbitBus:
             content_type=message.content_type,
             timestamp=message.timestamp,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=expiration,
         )
         try:
             async with asyncio.timeout(self._publish_timeout):
@@ -232,7 +271,7 @@ class RabbitBus:
         self._consumer_channels.append(channel)
 
         async def on_message(incoming: AbstractIncomingMessage) -> None:
-            outcome = await run_handler(_delivery(incoming), handler, self.park)
+            outcome = await run_handler(_delivery(incoming), handler, self.park, self.delay)
             try:
                 if outcome is Outcome.ACK:
                     await incoming.ack()

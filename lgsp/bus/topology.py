@@ -3,7 +3,9 @@
 One durable topic exchange ``<prefix>.messages`` takes every message with its type as routing key
 (``document.send``); each axis has a quorum work queue bound with ``<axis>.#``. Anything no queue
 binds goes to the alternate exchange and its queue ``<prefix>.unroutable``; parked messages go to
-``<prefix>.dead``. The prefix lets several deployments (or test runs) share one vhost.
+``<prefix>.dead``. Retries wait in delay queues ``<prefix>.delay.<ms>ms`` (one fanout exchange and
+quorum queue per step, per-message TTL, dead-lettered back into ``<prefix>.messages`` with their
+routing key). The prefix lets several deployments (or test runs) share one vhost.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ class Topology:
     prefix: str = "lgsp"
     axes: tuple[str, ...] = AXES
     delivery_limit: int = 20
+    delay_steps: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0, 3600.0)
+    """Seconds: one delay queue per step; a message waits in the smallest step not shorter than
+    its delay, with its own TTL, then dead-letters back into the messages exchange."""
 
     @property
     def messages_exchange(self) -> str:
@@ -47,6 +52,17 @@ class Topology:
     @staticmethod
     def binding(axis: str) -> str:
         return f"{axis}.#"
+
+    def delay_step(self, seconds: float) -> float:
+        """The step whose queue holds a message delayed by ``seconds``."""
+        steps = sorted(self.delay_steps)
+        return next((step for step in steps if step >= seconds), steps[-1])
+
+    def delay_exchange(self, step: float) -> str:
+        return f"{self.prefix}.delay.{round(step * 1000)}ms"
+
+    def delay_queue(self, step: float) -> str:
+        return self.delay_exchange(step)
 
     def axis_for(self, routing_key: str) -> str | None:
         """The axis whose work queue takes ``routing_key``, or ``None`` when none does."""

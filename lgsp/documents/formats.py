@@ -50,6 +50,7 @@ class DocumentMessage:
     payload: bytes
     correlation_id: str | None = None
     priority: int = 0
+    deadline: datetime | None = None
     _json: bytes | None = field(default=None, repr=False)
     _edxml: bytes | None = field(default=None, repr=False)
 
@@ -76,6 +77,9 @@ class DocumentMessage:
                 payload=payload,
                 correlation_id=delivery.correlation_id,
                 priority=int(h.get("x-lgsp-priority", 0)),
+                deadline=datetime.fromisoformat(str(h["x-lgsp-deadline"]))
+                if h.get("x-lgsp-deadline")
+                else None,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PermanentDeliveryError(f"unreadable message on the bus: {exc!r}") from exc

@@ -27,11 +27,12 @@ from lgsp.bus import (
     RabbitBus,
     Topology,
 )
-from lgsp.bus.base import run_handler
+from lgsp.bus.base import attempt_of, run_handler
 from lgsp.errors import (
     BrokerUnavailable,
     DeliveryError,
     PermanentDeliveryError,
+    RetryLater,
     TransientDeliveryError,
 )
 
@@ -66,7 +67,9 @@ class BusHarness:
         self._taken: dict[str, list[Seen]] = {}
 
     def create(self, *, prefetch: int = 10, delivery_limit: int = 3) -> AnyBus:
-        topology = Topology(prefix=f"t{secrets.token_hex(4)}", delivery_limit=delivery_limit)
+        topology = Topology(
+            prefix=f"t{secrets.token_hex(4)}", delivery_limit=delivery_limit, delay_steps=(0.2,)
+        )
         bus: AnyBus
         if self.kind == "memory":
             bus = MemoryBus(topology, prefetch=prefetch)
@@ -386,6 +389,29 @@ async def test_unexpected_error_is_redelivered(harness: BusHarness) -> None:
     assert await harness.contents(bus, bus.topology.dead_queue) == []
 
 
+async def test_retry_later_comes_back_through_a_delay_queue(harness: BusHarness) -> None:
+    bus = await harness.started()
+
+    async def retry_twice(delivery: Delivery) -> None:
+        if attempt_of(delivery) < 2:
+            raise RetryLater(f"try {attempt_of(delivery)} failed", delay=0.2)
+
+    handler = Recorder(retry_twice)
+    await bus.consume("document", handler)
+    outgoing = message("document.send")
+    await bus.publish(outgoing)
+
+    deliveries = await handler.wait_for(3)
+    assert [attempt_of(d) for d in deliveries] == [0, 1, 2]
+    assert {d.message_id for d in deliveries} == {outgoing.message_id}
+    assert deliveries[2].headers["x-lgsp-retry-reason"] == "try 1 failed"
+    assert deliveries[2].body == outgoing.body
+    assert deliveries[2].routing_key == "document.send"
+    await asyncio.sleep(0.5)
+    assert len(handler.deliveries) == 3
+    assert await harness.contents(bus, bus.topology.dead_queue) == []
+
+
 async def test_unexpected_error_past_the_delivery_limit_ends_in_dead_letters(
     harness: BusHarness,
 ) -> None:
@@ -542,6 +568,17 @@ class Parker:
         self.parked.append((delivery.message_id, reason))
 
 
+class Delayer:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.delayed: list[tuple[str, float, str]] = []
+        self._fail = fail
+
+    async def __call__(self, delivery: Delivery, seconds: float, reason: str) -> None:
+        if self._fail:
+            raise BrokerUnavailable("delay queue unreachable")
+        self.delayed.append((delivery.message_id, seconds, reason))
+
+
 def _raising(exc: BaseException) -> Callable[[Delivery], Awaitable[None]]:
     async def handler(_: Delivery) -> None:
         raise exc
@@ -552,7 +589,7 @@ def _raising(exc: BaseException) -> Callable[[Delivery], Awaitable[None]]:
 async def test_run_handler_acks_what_was_handled() -> None:
     parker = Parker()
 
-    assert await run_handler(_delivery(), Recorder(), parker) is Outcome.ACK
+    assert await run_handler(_delivery(), Recorder(), parker, Delayer()) is Outcome.ACK
     assert parker.parked == []
 
 
@@ -566,15 +603,35 @@ async def test_run_handler_acks_what_was_handled() -> None:
 async def test_run_handler_parks_delivery_errors_and_acks(error: DeliveryError) -> None:
     parker = Parker()
 
-    outcome = await run_handler(_delivery(), _raising(error), parker)
+    outcome = await run_handler(_delivery(), _raising(error), parker, Delayer())
 
     assert outcome is Outcome.ACK
     assert parker.parked == [("m-1", error.reason)]
 
 
+async def test_run_handler_delays_what_the_retry_policy_retries() -> None:
+    parker, delayer = Parker(), Delayer()
+
+    outcome = await run_handler(
+        _delivery(), _raising(RetryLater("webhook answered 503", delay=5.0)), parker, delayer
+    )
+
+    assert outcome is Outcome.ACK
+    assert delayer.delayed == [("m-1", 5.0, "webhook answered 503")]
+    assert parker.parked == []
+
+
+async def test_run_handler_requeues_when_delaying_fails() -> None:
+    outcome = await run_handler(
+        _delivery(), _raising(RetryLater("x", delay=1.0)), Parker(), Delayer(fail=True)
+    )
+
+    assert outcome is Outcome.REQUEUE
+
+
 async def test_run_handler_requeues_when_parking_fails() -> None:
     outcome = await run_handler(
-        _delivery(), _raising(PermanentDeliveryError("why")), Parker(fail=True)
+        _delivery(), _raising(PermanentDeliveryError("why")), Parker(fail=True), Delayer()
     )
 
     assert outcome is Outcome.REQUEUE  # never acked unless it is safe in dead letters
@@ -583,7 +640,7 @@ async def test_run_handler_requeues_when_parking_fails() -> None:
 async def test_run_handler_requeues_unexpected_errors() -> None:
     parker = Parker()
 
-    outcome = await run_handler(_delivery(), _raising(KeyError("bug")), parker)
+    outcome = await run_handler(_delivery(), _raising(KeyError("bug")), parker, Delayer())
 
     assert outcome is Outcome.REQUEUE
     assert parker.parked == []
@@ -592,7 +649,7 @@ async def test_run_handler_requeues_unexpected_errors() -> None:
 def test_as_outgoing_keeps_the_message_and_adds_headers() -> None:
     delivery = _delivery(timestamp=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
 
-    again = delivery.as_outgoing(**{PARK_REASON_HEADER: "why"})
+    again = delivery.as_outgoing(headers={PARK_REASON_HEADER: "why"})
     moved = delivery.as_outgoing(routing_key="document.send.000.00.12.H41")
 
     assert again == OutgoingMessage(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -117,14 +118,57 @@ async def test_message_to_unregistered_agency_is_parked_with_reason(platform: Pl
     assert "not registered in this province" in dead[0].detail["reason"]
 
 
-async def test_failing_webhook_is_recorded_and_parked(platform: Platform) -> None:
+async def test_failing_webhook_is_retried_then_parked(platform: Platform) -> None:
     platform.receiver.status = 500
     response = await platform.client.post(
         "/v1/messages", json=message(), headers=platform.auth("qlvb-a")
     )
     message_id = (await response.json())["id"]
-    await platform.wait_status(message_id, "dead")
+    record = await platform.wait_status(message_id, "dead")
     attempts = await platform.services.journal.attempts(message_id)
-    assert attempts[0].outcome == "failed"
-    assert attempts[0].status_code == 500
+    assert [a.outcome for a in attempts] == ["failed"] * 4  # the first try and 3 retries
+    assert all(a.status_code == 500 for a in attempts)
     assert "answered 500" in (attempts[0].error or "")
+    assert [e.status for e in record.events].count("retrying") == 3
+    dead = next(e for e in record.events if e.status == "dead")
+    assert dead.detail is not None
+    assert dead.detail["reason"].startswith("gave up after 4 attempts")
+
+
+async def test_a_webhook_that_recovers_gets_the_message_once(platform: Platform) -> None:
+    platform.receiver.script = [503, 500]
+    response = await platform.client.post(
+        "/v1/messages", json=message(), headers=platform.auth("qlvb-a")
+    )
+    message_id = (await response.json())["id"]
+    record = await platform.wait_status(message_id, "delivered")
+    assert len(platform.receiver.calls) == 3
+    assert [e.status for e in record.events].count("retrying") == 2
+    attempts = await platform.services.journal.attempts(message_id)
+    assert [a.outcome for a in attempts] == ["failed", "failed", "delivered"]
+
+
+async def test_a_refusing_webhook_is_not_retried(platform: Platform) -> None:
+    platform.receiver.status = 422
+    response = await platform.client.post(
+        "/v1/messages", json=message(), headers=platform.auth("qlvb-a")
+    )
+    message_id = (await response.json())["id"]
+    record = await platform.wait_status(message_id, "dead")
+    assert len(platform.receiver.calls) == 1
+    assert "retrying" not in [e.status for e in record.events]
+    assert any(e.status == "refused" for e in record.events)
+
+
+async def test_a_deadline_stops_the_retries(platform: Platform) -> None:
+    platform.receiver.status = 500
+    soon = (datetime.now(UTC) + timedelta(seconds=0.12)).isoformat()
+    response = await platform.client.post(
+        "/v1/messages", json=message(deadline=soon), headers=platform.auth("qlvb-a")
+    )
+    message_id = (await response.json())["id"]
+    record = await platform.wait_status(message_id, "dead")
+    dead = next(e for e in record.events if e.status == "dead")
+    assert dead.detail is not None
+    assert dead.detail["reason"].startswith("deadline")
+    assert len(platform.receiver.calls) < 4
