@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from lgsp.errors import LGSPError
 from lgsp.journal import Journal
 from lgsp.logs import configure_logging
-from lgsp.registry import register_system, system_view
+from lgsp.ops.cli import dead_letters_command
+from lgsp.registry import register_operator, register_system, system_view
 from lgsp.runtime import open_services, serve_http, start_adapters, wait_for_stop
 from lgsp.settings import Settings
 
@@ -61,6 +62,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     systems_sub.add_parser("list", help="registered systems, without secrets")
 
+    operators = sub.add_parser("operators", help="register operators (dead letters, replays)")
+    operators_sub = operators.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_operator = operators_sub.add_parser("add", help="register an operator; prints its key once")
+    add_operator.add_argument("--id", required=True, dest="operator_id")
+
+    ops = sub.add_parser("ops", help="operators' tools")
+    ops_sub = ops.add_subparsers(dest="tool", required=True, metavar="TOOL")
+    dead = ops_sub.add_parser("dead-letters", help="list, show, replay and discard dead letters")
+    dead_sub = dead.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = dead_sub.add_parser("list", help="dead letters, oldest first")
+    listing.add_argument("--type")
+    listing.add_argument("--sender")
+    listing.add_argument("--limit", type=int, default=100)
+    show = dead_sub.add_parser("show", help="one dead letter with its attempts and history")
+    show.add_argument("id")
+    replay = dead_sub.add_parser("replay", help="publish again (same id, history kept)")
+    replay.add_argument("id", nargs="?", help="one message; or --all with filters")
+    replay.add_argument("--all", action="store_true", help="every dead letter matching the filters")
+    replay.add_argument("--type")
+    replay.add_argument("--sender")
+    discard = dead_sub.add_parser("discard", help="give a dead letter up, with a reason (audited)")
+    discard.add_argument("id")
+    discard.add_argument("--reason", required=True)
+    for command in (replay, discard):
+        command.add_argument("--operator", default="cli", help="who does it, for the record")
+
     schemas = sub.add_parser("schemas", help="the shared schemas")
     schemas_sub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")
     export = schemas_sub.add_parser("export", help="write one JSON Schema per message type")
@@ -99,6 +126,15 @@ async def _systems(settings: Settings, args: argparse.Namespace) -> None:
         await journal.close()
 
 
+async def _operators(settings: Settings, args: argparse.Namespace) -> None:
+    journal = await Journal.open(settings.db_url)
+    try:
+        created = await register_operator(journal.systems, operator_id=args.operator_id)
+        print(json.dumps(created, ensure_ascii=False))
+    finally:
+        await journal.close()
+
+
 def _export_schemas(directory: Path) -> None:
     from lgsp.schemas import MESSAGE_TYPES  # only this command needs the JSON Schemas
 
@@ -126,6 +162,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
             asyncio.run(_systems(settings, args))
         case "schemas":
             _export_schemas(args.directory)
+        case "operators":
+            asyncio.run(_operators(settings, args))
+        case "ops":
+            return asyncio.run(dead_letters_command(settings, args))
     return 0
 
 

@@ -13,7 +13,7 @@ from lgsp.ids import new_secret
 from lgsp.journal import System, SystemFormat, SystemRegistry, hash_api_key
 from lgsp.schemas import MESSAGE_TYPES, AgencyCode
 
-__all__ = ["register_system", "system_view"]
+__all__ = ["register_operator", "register_system", "system_view"]
 
 _AGENCY: TypeAdapter[str] = TypeAdapter(AgencyCode)
 
@@ -57,6 +57,21 @@ async def register_system(
     return {**system_view(system), "api_key": api_key, "webhook_secret": system.webhook_secret}
 
 
+async def register_operator(registry: SystemRegistry, *, operator_id: str) -> dict[str, Any]:
+    """Store an operator (dead letters, replays); returns its API key, shown this once."""
+    api_key = new_secret("lgsp_key_")
+    system = System(
+        id=operator_id,
+        agency="",
+        api_key_hash=hash_api_key(api_key),
+        webhook_secret=new_secret("lgsp_whsec_"),
+        created_at=datetime.now(UTC),
+        operator=True,
+    )
+    await registry.add(system)
+    return {"id": operator_id, "operator": True, "api_key": api_key}
+
+
 def system_view(system: System) -> dict[str, Any]:
     """A system as operators see it: no secrets."""
     return {
@@ -65,5 +80,6 @@ def system_view(system: System) -> dict[str, Any]:
         "webhook": system.webhook_url,
         "format": system.format,
         "may_send": sorted(system.may_send),
+        "operator": system.operator,
         "created_at": system.created_at.isoformat(),
     }

@@ -25,6 +25,7 @@ from lgsp.errors import ConfigurationError
 from lgsp.gateway import create_app
 from lgsp.gateway.accept import Acceptor
 from lgsp.journal import Journal
+from lgsp.ops.dead_letters import DeadLetterKeeper
 from lgsp.settings import Settings
 
 __all__ = ["Services", "open_services", "serve_http", "start_adapters", "wait_for_stop"]
@@ -91,6 +92,10 @@ async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapte
     for adapter in adapters:
         await services.bus.consume(adapter.axis, adapter.handle)
         log.info("adapter_started", axis=adapter.axis)
+    if axes:
+        # Whoever delivers also keeps the dead letters: what the broker dead-lettered at a
+        # queue's delivery limit is recorded in the journal, where operators look.
+        await services.bus.consume_dead_letters(DeadLetterKeeper(services.journal).handle)
     if "document" in axes and services.settings.national_document_url:
         inbox = NationalInbox.from_settings(
             services.settings, services.http, services.journal, services.acceptor()

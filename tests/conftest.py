@@ -139,7 +139,8 @@ async def receiver() -> AsyncIterator[Receiver]:
             (request.match_info["system"], dict(request.headers), await request.read())
         )
         rec.arrived.set()
-        status = rec.script.pop(0) if rec.script else rec.status
+        system = request.match_info["system"]
+        status = rec.script.pop(0) if rec.script else rec.status_by_system.get(system, rec.status)
         return web.Response(status=status)
 
     app = web.Application(client_max_size=256 * 1024 * 1024)

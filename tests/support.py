@@ -33,6 +33,7 @@ class Receiver:
     calls: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     status: int = 204
     script: list[int] = field(default_factory=list)
+    status_by_system: dict[str, int] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def hook(self, system: str) -> str:

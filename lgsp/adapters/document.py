@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -34,8 +35,20 @@ __all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
 log = structlog.get_logger(__name__)
 
-_SETTLED = frozenset({"delivered", "refused"})
-"""Per-recipient outcomes no later attempt revisits."""
+
+def _settled(events: Sequence[Event]) -> set[str]:
+    """Recipients no later attempt revisits: delivered ones, and those that refused the message
+    since it was last replayed (an operator's replay gives refusals another chance)."""
+    delivered: set[str] = set()
+    refused: set[str] = set()
+    for event in events:
+        if event.status == "replayed":
+            refused.clear()
+        elif event.recipient and event.status == "delivered":
+            delivered.add(event.recipient)
+        elif event.recipient and event.status == "refused":
+            refused.add(event.recipient)
+    return delivered | refused
 
 
 class NationalDocumentAxis(Protocol):
@@ -74,7 +87,7 @@ class DocumentAdapter:
             log.info("dropped_unaccepted")
             return
         message = await DocumentMessage.load(delivery, self._blobs)
-        done = {e.recipient for e in record.events if e.status in _SETTLED and e.recipient}
+        done = _settled(record.events)
         local: dict[str, list[System]] = {}
         remote: list[str] = []
         for recipient in message.recipients:
@@ -89,7 +102,9 @@ class DocumentAdapter:
         if remote:
             work.append(self._deliver_national(message, remote))
         failures = [f for found in await asyncio.gather(*work) for f in found]
-        refused = any(e.status == "refused" for e in record.events)
+        refused = any(
+            r in _settled(record.events) - _delivered(record.events) for r in message.recipients
+        )
         if failures or refused:
             await self._settle_failures(message, delivery, failures)
         await self._journal.change(
@@ -97,7 +112,7 @@ class DocumentAdapter:
                 message.id,
                 Event("delivered", _now()),
                 new_status="delivered",
-                only_from=("accepted", "queued", "retrying"),
+                only_from=("accepted", "queued", "retrying", "replayed"),
             )
         )
         log.info("delivered", recipients=len(message.recipients))
@@ -265,6 +280,10 @@ class DocumentAdapter:
                 ),
             ),
         )
+
+
+def _delivered(events: Sequence[Event]) -> set[str]:
+    return {e.recipient for e in events if e.status == "delivered" and e.recipient}
 
 
 def _now() -> datetime:

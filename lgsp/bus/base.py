@@ -122,6 +122,9 @@ class Bus(Protocol):
     async def consume(self, axis: str, handler: Handler) -> None:
         """Start handing the axis's work queue to ``handler`` until ``close``."""
 
+    async def consume_dead_letters(self, handler: Handler) -> None:
+        """Start handing the dead-letter queue to ``handler`` until ``close``."""
+
     def is_connected(self) -> bool: ...
 
 

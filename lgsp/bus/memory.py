@@ -106,9 +106,15 @@ class MemoryBus:
             self._queues[queue].put(delivery)
 
     async def consume(self, axis: str, handler: Handler) -> None:
+        await self._start_consumer(self.topology.work_queue(axis), handler)
+
+    async def consume_dead_letters(self, handler: Handler) -> None:
+        await self._start_consumer(self.topology.dead_queue, handler)
+
+    async def _start_consumer(self, name: str, handler: Handler) -> None:
         self._check()
-        queue = self._queues[self.topology.work_queue(axis)]
-        task = asyncio.create_task(self._consume(queue, handler), name=f"memory-consumer-{axis}")
+        queue = self._queues[name]
+        task = asyncio.create_task(self._consume(queue, handler), name=f"memory-consumer-{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -259,15 +259,19 @@ class RabbitBus:
             raise BrokerUnavailable(f"the broker refused message {message.message_id}: {confirm}")
 
     async def consume(self, axis: str, handler: Handler) -> None:
+        await self._consume(self.topology.work_queue(axis), self._work_queue_arguments(), handler)
+
+    async def consume_dead_letters(self, handler: Handler) -> None:
+        await self._consume(self.topology.dead_queue, {"x-queue-type": "quorum"}, handler)
+
+    async def _consume(self, name: str, arguments: dict[str, Any], handler: Handler) -> None:
         if self._connection is None:
             raise BrokerUnavailable("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         # Declared (not just looked up) on this robust channel, so that after a reconnect the
         # channel restores the queue and this consumer on it.
-        queue = await channel.declare_queue(
-            self.topology.work_queue(axis), durable=True, arguments=self._work_queue_arguments()
-        )
+        queue = await channel.declare_queue(name, durable=True, arguments=arguments)
         self._consumer_channels.append(channel)
 
         async def on_message(incoming: AbstractIncomingMessage) -> None:

@@ -16,9 +16,19 @@ from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.handlers import setup_routes
-from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, SETTINGS
+from lgsp.gateway.keys import (
+    ACCEPTOR,
+    AUTHENTICATOR,
+    BLOBS,
+    BUS,
+    DEAD_LETTERS,
+    JOURNAL,
+    SETTINGS,
+)
 from lgsp.gateway.middlewares import setup_middlewares
+from lgsp.gateway.ops import setup_ops_routes
 from lgsp.journal import Journal
+from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
 
 __all__ = ["create_app"]
@@ -37,6 +47,7 @@ def create_app(
     app[SETTINGS] = settings
     setup_middlewares(app)
     setup_routes(app)
+    setup_ops_routes(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_journal = journal is None
@@ -53,6 +64,7 @@ def create_app(
             app[BUS] = the_bus
             app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
             app[BLOBS] = the_blobs
+            app[DEAD_LETTERS] = DeadLetters(the_journal, the_bus)
             app[ACCEPTOR] = Acceptor(
                 the_bus,
                 the_journal,

@@ -9,9 +9,10 @@ from lgsp.documents.blobs import BlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.journal import Journal
+from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
 
-__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BLOBS", "BUS", "JOURNAL", "SETTINGS"]
+__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BLOBS", "BUS", "DEAD_LETTERS", "JOURNAL", "SETTINGS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 BUS = web.AppKey("bus", Bus)
@@ -19,3 +20,4 @@ JOURNAL = web.AppKey("journal", Journal)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 BLOBS = web.AppKey("blobs", BlobStore)
+DEAD_LETTERS = web.AppKey("dead_letters", DeadLetters)

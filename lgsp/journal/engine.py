@@ -63,16 +63,28 @@ def connect(db_url: str) -> AsyncEngine:
     return engine
 
 
-_STEPS: dict[int, tuple[str, ...]] = {
-    # Each step takes a journal from the version before; new tables come from create_all.
+_STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
+    # Columns each version added to tables older than it: (table, column, SQL type and default).
+    # New tables come whole from create_all; a column already there (a table create_all just
+    # made, or a step half done on SQLite, whose DDL does not wait for the commit) is skipped.
     2: (
-        "ALTER TABLE messages ADD COLUMN content_type VARCHAR(64)",
-        "ALTER TABLE messages ADD COLUMN payload_ref VARCHAR(80)",
-        "ALTER TABLE messages ADD COLUMN document_id VARCHAR(200)",
-        "ALTER TABLE messages ADD COLUMN signature VARCHAR(16)",
-        "CREATE INDEX ix_messages_document_id ON messages (document_id)",
+        ("messages", "content_type", "VARCHAR(64)"),
+        ("messages", "payload_ref", "VARCHAR(80)"),
+        ("messages", "document_id", "VARCHAR(200)"),
+        ("messages", "signature", "VARCHAR(16)"),
     ),
+    3: (("systems", "operator", "BOOLEAN NOT NULL DEFAULT false"),),
 }
+
+
+def _columns(sync_conn: sa.Connection) -> dict[str, set[str]]:
+    inspector = sa.inspect(sync_conn)
+    return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+
+
+def _indexes(sync_conn: sa.Connection, table: str) -> set[str]:
+    return {str(i["name"]) for i in sa.inspect(sync_conn).get_indexes(table)}
+
 
 _MIGRATION_LOCK = 0x6C677370  # "lgsp": one PostgreSQL advisory lock for schema changes
 
@@ -109,10 +121,19 @@ async def _migrate_once(engine: AsyncEngine) -> int:
                 f"the journal's schema is version {current}, newer than this lgsp "
                 f"({SCHEMA_VERSION}): upgrade lgsp"
             )
-        for version in range(int(current) + 1, SCHEMA_VERSION + 1):
-            for statement in _STEPS[version]:
-                await conn.execute(sa.text(statement))
-            await conn.execute(
-                schema_info.insert().values(version=version, applied_at=datetime.now(UTC))
-            )
+        if current < SCHEMA_VERSION:
+            columns = await conn.run_sync(_columns)
+            for version in range(int(current) + 1, SCHEMA_VERSION + 1):
+                for table, column, sql_type in _STEPS[version]:
+                    if column not in columns.get(table, set()):
+                        await conn.execute(
+                            sa.text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+                        )
+                await conn.execute(
+                    schema_info.insert().values(version=version, applied_at=datetime.now(UTC))
+                )
+            if "ix_messages_document_id" not in await conn.run_sync(_indexes, "messages"):
+                await conn.execute(
+                    sa.text("CREATE INDEX ix_messages_document_id ON messages (document_id)")
+                )
         return SCHEMA_VERSION

@@ -26,6 +26,8 @@ class System:
     webhook_url: str | None = None
     format: SystemFormat = "json"
     may_send: frozenset[str] = frozenset()
+    operator: bool = False
+    """An operator: may read and act on dead letters; sends no messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +97,6 @@ class MessageRecord:
     payload_ref: str | None = None
     document_id: str | None = None
     signature: str | None = None
+    priority: int = 0
+    deadline: datetime | None = None
     events: tuple[Event, ...] = field(default=())

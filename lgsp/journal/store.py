@@ -171,6 +171,52 @@ class Journal:
             raise JournalUnavailable(f"cannot read the journal: {exc}") from exc
         return replace(_message(row), events=tuple(_event(e) for e in history))
 
+    async def find(
+        self,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        sender: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[MessageRecord]:
+        """Messages by status, type and sender, oldest first, ``limit`` after the id ``after``."""
+        query = sa.select(messages).order_by(messages.c.id).limit(limit)
+        if status is not None:
+            query = query.where(messages.c.status == status)
+        if type is not None:
+            query = query.where(messages.c.type == type)
+        if sender is not None:
+            query = query.where(messages.c.sender == sender)
+        if after is not None:
+            query = query.where(messages.c.id > after)
+        return [_message(row) for row in await self._read(query)]
+
+    async def transition(self, message_id: str, *, from_status: str, event: Event) -> bool:
+        """Move the message from ``from_status`` to ``event.status`` with ``event``, atomically;
+        ``False`` when it was not in ``from_status`` (another operator was quicker)."""
+        try:
+            async with self._engine.begin() as conn:
+                moved = await conn.execute(
+                    messages.update()
+                    .where(messages.c.id == message_id, messages.c.status == from_status)
+                    .values(status=event.status, updated_at=event.at)
+                )
+                if moved.rowcount != 1:
+                    return False
+                await conn.execute(
+                    events.insert().values(
+                        message_id=message_id,
+                        status=event.status,
+                        at=event.at,
+                        recipient=event.recipient,
+                        detail=event.detail,
+                    )
+                )
+                return True
+        except (SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
     async def by_document_id(self, document_id: str) -> list[MessageRecord]:
         """Accepted messages carrying this edXML DocumentId, oldest first."""
         query = (
@@ -287,6 +333,8 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         payload_ref=m["payload_ref"],
         document_id=m["document_id"],
         signature=m["signature"],
+        priority=m["priority"],
+        deadline=m["deadline"],
     )
 
 

@@ -34,6 +34,7 @@ def _system(row: sa.Row[tuple[object, ...]]) -> System:
         format=m["format"],
         may_send=frozenset(m["may_send"]),
         created_at=m["created_at"],
+        operator=bool(m["operator"]),
     )
 
 
@@ -56,6 +57,7 @@ class SystemRegistry:
                         format=system.format,
                         may_send=sorted(system.may_send),
                         created_at=system.created_at,
+                        operator=system.operator,
                     )
                 )
         except IntegrityError as exc:

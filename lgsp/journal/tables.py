@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -37,7 +39,7 @@ __all__ = [
     "systems",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
 
 
@@ -82,6 +84,8 @@ systems = Table(
     Column("format", String(8), nullable=False),
     Column("may_send", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Schema version 3: operators (dead letters, replays) are systems with this flag.
+    Column("operator", Boolean, nullable=False, server_default=sa.false()),
 )
 
 messages = Table(
