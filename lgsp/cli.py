@@ -23,7 +23,7 @@ from lgsp.journal import Journal
 from lgsp.logs import configure_logging
 from lgsp.ops.cli import dead_letters_command
 from lgsp.registry import register_operator, register_system, system_view
-from lgsp.runtime import open_services, serve_http, start_adapters, wait_for_stop
+from lgsp.runtime import drain, open_services, serve_http, start_adapters, wait_for_stop
 from lgsp.settings import Settings
 
 __all__ = ["main"]
@@ -99,11 +99,15 @@ async def _serve(settings: Settings, *, gateway: bool, axes: Sequence[str]) -> N
     async with open_services(settings) as services:
         await start_adapters(services, axes)
         if gateway:
-            async with serve_http(services, settings.http_host, settings.http_port):
+            async with serve_http(services, settings.http_host, settings.http_port) as served:
                 await wait_for_stop()
+                log.info("stopping")
+                await drain(services, served)
         else:
             await wait_for_stop()
-        log.info("stopping")
+            log.info("stopping")
+            await drain(services, None)
+    log.info("stopped")
 
 
 async def _systems(settings: Settings, args: argparse.Namespace) -> None:

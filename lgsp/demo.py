@@ -214,8 +214,8 @@ async def run_demo(settings: Settings, *, say: Printer = print, serve: bool = Tr
 async def _run(settings: Settings, secrets: dict[str, str], say: Printer, *, serve: bool) -> str:
     async with open_services(settings) as services, _receiver(secrets, say) as receiver_port:
         await start_adapters(services, ["document"])
-        async with serve_http(services, settings.http_host, settings.http_port) as port:
-            gateway = f"http://{settings.http_host}:{port}"
+        async with serve_http(services, settings.http_host, settings.http_port) as served:
+            gateway = f"http://{settings.http_host}:{served.port}"
             say(f"gateway on {gateway}")
             status = await _sample_traffic(services, gateway, receiver_port, secrets, say)
             if serve:

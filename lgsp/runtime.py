@@ -24,11 +24,20 @@ from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.errors import ConfigurationError
 from lgsp.gateway import create_app
 from lgsp.gateway.accept import Acceptor
+from lgsp.gateway.keys import LIFECYCLE
 from lgsp.journal import Journal
 from lgsp.ops.dead_letters import DeadLetterKeeper
 from lgsp.settings import Settings
 
-__all__ = ["Services", "open_services", "serve_http", "start_adapters", "wait_for_stop"]
+__all__ = [
+    "Served",
+    "Services",
+    "drain",
+    "open_services",
+    "serve_http",
+    "start_adapters",
+    "wait_for_stop",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -105,9 +114,15 @@ async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapte
     return adapters
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    port: int
+    app: web.Application
+
+
 @asynccontextmanager
-async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[int]:
-    """The gateway on ``host:port``; yields the port it listens on (useful with port 0)."""
+async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[Served]:
+    """The gateway on ``host:port``; yields where it listens (port 0 picks one)."""
     app = create_app(
         services.settings, bus=services.bus, journal=services.journal, blobs=services.blobs
     )
@@ -126,9 +141,21 @@ async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[
     bound = runner.addresses[0][1] if runner.addresses else port
     log.info("gateway_listening", host=host, port=bound)
     try:
-        yield int(bound)
+        yield Served(int(bound), app)
     finally:
-        await runner.cleanup()
+        await runner.cleanup()  # stops listening, then waits for requests in flight
+
+
+async def drain(services: Services, served: Served | None) -> None:
+    """The first half of a graceful stop: readiness goes false, intake stops after
+    ``LGSP_DRAIN_SECONDS``, deliveries in hand get ``LGSP_SHUTDOWN_TIMEOUT`` to finish."""
+    settings = services.settings
+    if served is not None:
+        served.app[LIFECYCLE].draining = True
+        log.info("draining", seconds=settings.drain_seconds)
+        await asyncio.sleep(settings.drain_seconds)
+    await services.bus.stop_consuming(settings.shutdown_timeout)
+    log.info("stopped_consuming")
 
 
 async def wait_for_stop() -> None:

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     publisher_channels: int = Field(default=4, ge=1, le=64)
     """Confirm-mode channels a gateway publishes on, round robin."""
     shutdown_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a stopping process gives the work in hand (deliveries, requests) to finish."""
+    drain_seconds: float = Field(default=0.0, ge=0)
+    """Seconds a stopping gateway reports not ready before it stops taking requests, so load
+    balancers turn away first."""
 
     # Logging.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

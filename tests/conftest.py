@@ -139,6 +139,9 @@ async def receiver() -> AsyncIterator[Receiver]:
             (request.match_info["system"], dict(request.headers), await request.read())
         )
         rec.arrived.set()
+        rec.started.set()
+        if rec.delay:
+            await asyncio.sleep(rec.delay)
         system = request.match_info["system"]
         status = rec.script.pop(0) if rec.script else rec.status_by_system.get(system, rec.status)
         return web.Response(status=status)

@@ -34,6 +34,9 @@ class Receiver:
     status: int = 204
     script: list[int] = field(default_factory=list)
     status_by_system: dict[str, int] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds each call takes before it is answered (a slow receiver)."""
+    started: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def hook(self, system: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from lgsp.errors import DeliveryError, RetryLater
+from lgsp.errors import DeliveryError, RetryLater, Unavailable
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 PARK_REASON_HEADER = "x-lgsp-reason"
+UNAVAILABLE_BACKOFF = 1.0
+"""Seconds a delivery waits when a dependency (the journal) was down while handling it."""
 ATTEMPT_HEADER = "x-lgsp-attempt"
 """How many retries a message has had (absent: none)."""
 
@@ -125,6 +127,12 @@ class Bus(Protocol):
     async def consume_dead_letters(self, handler: Handler) -> None:
         """Start handing the dead-letter queue to ``handler`` until ``close``."""
 
+    async def stop_consuming(self, grace: float) -> None:
+        """Take no more deliveries, and wait up to ``grace`` seconds for those in hand.
+
+        What is still in hand after that is not acknowledged and goes back to its queue when the
+        bus closes: nothing is lost, at worst delivered again (and de-duplicated)."""
+
     def is_connected(self) -> bool: ...
 
 
@@ -136,18 +144,23 @@ async def run_handler(
 ) -> Outcome:
     """Run ``handler`` and decide the outcome: the one policy both buses share.
 
-    ``RetryLater`` (the adapters' retry policy decided) sends the message to a delay queue; any
-    other ``DeliveryError`` parks it with its reason; anything else is unexpected and the message
-    goes back to the queue (the queue's delivery limit stops poison loops).
+    ``RetryLater`` (the adapters' retry policy decided) sends the message to a delay queue; so
+    does ``Unavailable`` (the journal or a broker call is down: try again in a moment rather than
+    spin through the queue's delivery limit); any other ``DeliveryError`` parks it with its
+    reason; anything else is unexpected and the message goes back to the queue (the queue's
+    delivery limit stops poison loops).
     """
     try:
         await handler(delivery)
-    except RetryLater as exc:
+    except (RetryLater, Unavailable) as exc:
+        seconds = exc.delay if isinstance(exc, RetryLater) else UNAVAILABLE_BACKOFF
         try:
-            await delay(delivery, exc.delay, exc.reason)
+            await delay(delivery, seconds, str(exc))
         except Exception as delay_exc:
             log.error("delay_failed", message_id=delivery.message_id, error=str(delay_exc))
             return Outcome.REQUEUE
+        if isinstance(exc, Unavailable):
+            log.warning("dependency_unavailable", message_id=delivery.message_id, error=str(exc))
         return Outcome.ACK
     except DeliveryError as exc:
         try:

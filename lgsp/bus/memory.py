@@ -53,6 +53,7 @@ class MemoryBus:
         self._queues: dict[str, _Queue] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
+        self._consumers: set[asyncio.Task[None]] = set()
         self._started = False
         self.available = True
         """Tests switch this off to play a broker outage."""
@@ -116,7 +117,17 @@ class MemoryBus:
         queue = self._queues[name]
         task = asyncio.create_task(self._consume(queue, handler), name=f"memory-consumer-{name}")
         self._tasks.add(task)
+        self._consumers.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._consumers.discard)
+
+    async def stop_consuming(self, grace: float) -> None:
+        for consumer in list(self._consumers):
+            consumer.cancel()
+        await asyncio.gather(*self._consumers, return_exceptions=True)
+        in_hand = [t for t in self._tasks if not t.done()]
+        if in_hand:
+            await asyncio.wait(in_hand, timeout=grace)
 
     def messages(self, queue: str) -> list[Delivery]:
         """What waits in ``queue`` now (dead letters, the unroutable), oldest first."""

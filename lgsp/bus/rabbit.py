@@ -24,6 +24,7 @@ from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
@@ -90,6 +91,10 @@ class RabbitBus:
         self._delays: dict[float, AbstractExchange] = {}
         self._round_robin: itertools.cycle[AbstractExchange] | None = None
         self._consumer_channels: list[AbstractChannel] = []
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._in_hand = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._topology_channel: AbstractChannel | None = None
 
     async def start(self) -> None:
@@ -275,6 +280,16 @@ class RabbitBus:
         self._consumer_channels.append(channel)
 
         async def on_message(incoming: AbstractIncomingMessage) -> None:
+            self._in_hand += 1
+            self._idle.clear()
+            try:
+                await settle(incoming)
+            finally:
+                self._in_hand -= 1
+                if self._in_hand == 0:
+                    self._idle.set()
+
+        async def settle(incoming: AbstractIncomingMessage) -> None:
             outcome = await run_handler(_delivery(incoming), handler, self.park, self.delay)
             try:
                 if outcome is Outcome.ACK:
@@ -286,7 +301,21 @@ class RabbitBus:
                 # adapters' de-duplication by message id keeps that harmless.
                 log.warning("settle_failed", message_id=incoming.message_id, error=str(exc))
 
-        await queue.consume(on_message)
+        tag = await queue.consume(on_message)
+        self._consumers.append((queue, tag))
+
+    async def stop_consuming(self, grace: float) -> None:
+        consumers, self._consumers = self._consumers, []
+        for queue, tag in consumers:
+            try:
+                await queue.cancel(tag)
+            except _BROKER_ERRORS as exc:
+                log.debug("cancel_failed", queue=queue.name, error=str(exc))
+        try:
+            async with asyncio.timeout(grace):
+                await self._idle.wait()
+        except TimeoutError:
+            log.warning("shutdown_with_work_in_hand", deliveries=self._in_hand)
 
 
 def _delivery(incoming: AbstractIncomingMessage) -> Delivery:

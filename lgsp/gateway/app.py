@@ -23,8 +23,10 @@ from lgsp.gateway.keys import (
     BUS,
     DEAD_LETTERS,
     JOURNAL,
+    LIFECYCLE,
     SETTINGS,
 )
+from lgsp.gateway.lifecycle import Lifecycle
 from lgsp.gateway.middlewares import setup_middlewares
 from lgsp.gateway.ops import setup_ops_routes
 from lgsp.journal import Journal
@@ -45,6 +47,7 @@ def create_app(
     largest = max(settings.max_body_bytes, settings.max_document_bytes)
     app = web.Application(client_max_size=largest + 1)
     app[SETTINGS] = settings
+    app[LIFECYCLE] = Lifecycle()
     setup_middlewares(app)
     setup_routes(app)
     setup_ops_routes(app)

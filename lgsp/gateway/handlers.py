@@ -14,7 +14,7 @@ from lgsp.errors import JournalUnavailable, NotFound, ValidationFailed
 from lgsp.gateway.accept import Accepted
 from lgsp.gateway.admission import Admitted
 from lgsp.gateway.documents import admit_edxml
-from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, SETTINGS
+from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, LIFECYCLE, SETTINGS
 from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
 from lgsp.journal import MessageRecord, System
 
@@ -189,6 +189,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    if request.app[LIFECYCLE].draining:
+        return _json({"status": "draining", "checks": {}}, status=503)
     checks = {"broker": "up" if request.app[BUS].is_connected() else "down"}
     try:
         await request.app[JOURNAL].ping()

@@ -8,11 +8,21 @@ from lgsp.bus import Bus
 from lgsp.documents.blobs import BlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
+from lgsp.gateway.lifecycle import Lifecycle
 from lgsp.journal import Journal
 from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
 
-__all__ = ["ACCEPTOR", "AUTHENTICATOR", "BLOBS", "BUS", "DEAD_LETTERS", "JOURNAL", "SETTINGS"]
+__all__ = [
+    "ACCEPTOR",
+    "AUTHENTICATOR",
+    "BLOBS",
+    "BUS",
+    "DEAD_LETTERS",
+    "JOURNAL",
+    "LIFECYCLE",
+    "SETTINGS",
+]
 
 SETTINGS = web.AppKey("settings", Settings)
 BUS = web.AppKey("bus", Bus)
@@ -21,3 +31,4 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 ACCEPTOR = web.AppKey("acceptor", Acceptor)
 BLOBS = web.AppKey("blobs", BlobStore)
 DEAD_LETTERS = web.AppKey("dead_letters", DeadLetters)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)

@@ -664,3 +664,16 @@ def test_as_outgoing_keeps_the_message_and_adds_headers() -> None:
     )
     assert moved.routing_key == "document.send.000.00.12.H41"
     assert delivery.headers == {"x-lgsp-sender": "000.00.00.H41"}  # the original is untouched
+
+
+async def test_run_handler_backs_off_when_a_dependency_is_down() -> None:
+    from lgsp.bus.base import UNAVAILABLE_BACKOFF
+    from lgsp.errors import JournalUnavailable
+
+    parker, delayer = Parker(), Delayer()
+    outcome = await run_handler(
+        _delivery(), _raising(JournalUnavailable("journal down")), parker, delayer
+    )
+    assert outcome is Outcome.ACK
+    assert delayer.delayed == [("m-1", UNAVAILABLE_BACKOFF, "journal down")]
+    assert parker.parked == []
