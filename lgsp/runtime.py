@@ -62,6 +62,7 @@ class Services:
             journal_timeout=self.settings.journal_timeout,
             blobs=self.blobs,
             blob_threshold=self.settings.blob_threshold_bytes,
+            publish_timeout=self.settings.publish_timeout,
         )
 
 

@@ -8,12 +8,20 @@ has accepted nothing.
 Consuming: one channel per axis with a prefetch; each delivery runs the handler and is settled by
 ``run_handler``'s outcome. The robust connection reconnects and re-declares the topology and the
 consumers after a broker restart, so long-running processes resume on their own.
+
+A cluster: ``url`` may list its nodes, comma-separated
+(``amqp://u:p@rabbit-1:5672/v,amqp://u:p@rabbit-2:5672/v,amqp://u:p@rabbit-3:5672/v``; a comma
+inside a password is written ``%2C``). The first connection goes to the first node that answers,
+in that order; every reconnection attempt after that goes to the next node in turn, so a process
+whose node stops carries on through another one (quorum queues keep the messages on the rest).
+Options come from the first URL. One URL behaves exactly as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +36,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
+from yarl import URL
 
 from lgsp.bus.base import (
     ATTEMPT_HEADER,
@@ -42,7 +51,7 @@ from lgsp.bus.base import (
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
 
-__all__ = ["RabbitBus", "redact_url"]
+__all__ = ["RabbitBus", "broker_urls", "redact_url"]
 
 log = structlog.get_logger(__name__)
 
@@ -56,8 +65,25 @@ _BROKER_ERRORS = (
 )
 
 
+def broker_urls(url: str) -> tuple[str, ...]:
+    """The node URLs ``url`` lists: several when it is comma-separated and every piece is a URL
+    (``scheme://``), else ``url`` alone (a password may hold a bare comma)."""
+    pieces = tuple(piece.strip() for piece in url.split(","))
+    if len(pieces) > 1 and all("://" in piece for piece in pieces):
+        return pieces
+    return (url,)
+
+
 def redact_url(url: str) -> str:
-    """``url`` with its password hidden, fit for a log line or an error message."""
+    """``url`` (or each URL of a list) with its password hidden, fit for a log line or an error
+    message."""
+    urls = broker_urls(url)
+    if len(urls) > 1:
+        return ",".join(_redact_one(one) for one in urls)
+    return _redact_one(url)
+
+
+def _redact_one(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
     if not at:
@@ -66,8 +92,27 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}"
 
 
+class _ClusterConnection(aio_pika.RobustConnection):
+    """A robust connection that knows every node of a cluster: each (re)connection attempt goes
+    to the next node's URL, so losing the node it is on moves it to another one."""
+
+    def __init__(self, urls: Sequence[str], first: int, **kwargs: Any) -> None:
+        self._node_urls = tuple(URL(url) for url in urls)
+        self._next_node = first
+        super().__init__(self._node_urls[first], **kwargs)
+
+    # aio-pika (9.4 to 10.x) has no hook for "about to connect": its robust connection's private
+    # connect step, which every attempt goes through, is the one place to choose the node.
+    # tests/bus/test_rabbit_urls.py fails if an upgrade takes it away.
+    async def _RobustConnection__connect_transport(self) -> None:
+        self.url = self._node_urls[self._next_node]
+        self._next_node = (self._next_node + 1) % len(self._node_urls)
+        await super()._RobustConnection__connect_transport()  # type: ignore[misc]
+
+
 class RabbitBus:
-    """``Bus`` on RabbitMQ."""
+    """``Bus`` on RabbitMQ; ``url`` is one broker or a comma-separated list of a cluster's nodes
+    (see the module docstring)."""
 
     def __init__(
         self,
@@ -80,6 +125,7 @@ class RabbitBus:
         publisher_channels: int = 4,
     ) -> None:
         self._url = url
+        self._urls = broker_urls(url)
         self.topology = topology
         self._publish_timeout = publish_timeout
         self._connect_timeout = connect_timeout
@@ -99,12 +145,7 @@ class RabbitBus:
 
     async def start(self) -> None:
         try:
-            self._connection = await aio_pika.connect_robust(
-                self._url,
-                timeout=self._connect_timeout,
-                reconnect_interval=1,
-                client_properties={"connection_name": "lgsp"},
-            )
+            self._connection = await self._connect()
             self._connection.close_callbacks.add(self._on_connection_lost)
             self._connection.reconnect_callbacks.add(self._on_reconnected)
             # Kept open: a robust channel re-declares what it declared after a reconnect, so a
@@ -131,12 +172,43 @@ class RabbitBus:
                 f"cannot reach the broker at {redact_url(self._url)}: {exc or type(exc).__name__}"
             ) from exc
 
+    async def _connect(self) -> AbstractRobustConnection:
+        if len(self._urls) == 1:
+            return await aio_pika.connect_robust(
+                self._url,
+                timeout=self._connect_timeout,
+                reconnect_interval=1,
+                client_properties={"connection_name": "lgsp"},
+            )
+        for first, url in enumerate(self._urls[:-1]):
+            try:
+                return await self._connect_cluster(first)
+            except _BROKER_ERRORS as exc:
+                log.warning("broker_node_unreachable", broker=redact_url(url), error=str(exc))
+        return await self._connect_cluster(len(self._urls) - 1)
+
+    async def _connect_cluster(self, first: int) -> AbstractRobustConnection:
+        connection = _ClusterConnection(
+            self._urls, first, reconnect_interval=1, client_properties={"connection_name": "lgsp"}
+        )
+        try:
+            await connection.connect(timeout=self._connect_timeout)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    def _broker(self) -> str:
+        """The node this process is (or was last) connected to, password hidden."""
+        # aio-pika's connection prints as the URL it is on, password already masked.
+        return redact_url(str(self._connection) if self._connection else self._url)
+
     def _on_connection_lost(self, _sender: object, exc: BaseException | None = None) -> None:
         if self._connection is not None:  # not our own close()
-            log.warning("broker_connection_lost", broker=redact_url(self._url), error=str(exc))
+            log.warning("broker_connection_lost", broker=self._broker(), error=str(exc))
 
     def _on_reconnected(self, _sender: object) -> None:
-        log.info("broker_reconnected", broker=redact_url(self._url))
+        log.info("broker_reconnected", broker=self._broker())
 
     async def _declare(self, channel: aio_pika.abc.AbstractChannel) -> None:
         t = self.topology

@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -30,6 +30,7 @@ from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailab
 from lgsp.gateway.admission import Admitted, admit_json
 from lgsp.ids import new_message_id
 from lgsp.journal import IdempotencyClash, Journal, MessageRecord, NewMessage, System
+from lgsp.recovery import outgoing_from_record
 
 __all__ = ["Accepted", "Acceptor"]
 
@@ -72,12 +73,15 @@ class Acceptor:
         journal_timeout: float = 5.0,
         blobs: BlobStore | None = None,
         blob_threshold: int = 256 * 1024,
+        publish_timeout: float = 5.0,
     ) -> None:
         self._bus = bus
         self._journal = journal
         self._journal_timeout = journal_timeout
         self._blobs = blobs
         self._blob_threshold = blob_threshold
+        # How long a request can hold a message between journal and confirm, at the most.
+        self._in_flight_bound = publish_timeout + journal_timeout + 1.0
         self._background: set[asyncio.Task[None]] = set()
 
     async def accept(
@@ -98,7 +102,7 @@ class Acceptor:
         if idempotency_key:
             earlier = await self._journal.find_idempotent(system.id, idempotency_key)
             if earlier is not None:
-                return self._replay(earlier, request_hash)
+                return await self._replay(earlier, request_hash)
         now = datetime.now(UTC)
         message_id = new_message_id()
         structlog.contextvars.bind_contextvars(message_id=message_id)
@@ -159,7 +163,7 @@ class Acceptor:
             earlier = await self._journal.find_idempotent(system.id, idempotency_key)
             if earlier is None:
                 raise JournalUnavailable("the idempotency record vanished; retry") from None
-            return self._replay(earlier, request_hash)
+            return await self._replay(earlier, request_hash)
         except TimeoutError:
             raise JournalUnavailable(
                 f"the journal did not record the message within {self._journal_timeout}s"
@@ -205,10 +209,32 @@ class Acceptor:
             # stays "accepted" with no broker message: operators find it by its lone event.
             log.error("reject_not_recorded", message_id=message_id, error=str(exc))
 
-    @staticmethod
-    def _replay(earlier: MessageRecord, request_hash: str | None) -> Accepted:
+    async def _replay(self, earlier: MessageRecord, request_hash: str | None) -> Accepted:
         if earlier.request_hash != request_hash:
             raise IdempotencyConflict(
                 f"Idempotency-Key was used for another request (message {earlier.id})"
             )
+        if earlier.status == "accepted":
+            earlier = await self._settled(earlier)
+        if earlier.status == "rejected":
+            raise BrokerUnavailable("the first request with this key was not accepted; retry")
+        if earlier.status == "accepted":
+            # Journaled but never confirmed by the broker, long after any live request would
+            # have been: the gateway that took it died between the two. Publish it again from
+            # the journal (same id), so that this 202, too, means it is in the broker.
+            payload = await self._journal.payload(earlier.id) or b""
+            await self._bus.publish(outgoing_from_record(earlier, payload))
+            self._journal.queued(earlier.id)
+            log.warning("recovered_unconfirmed_message", message_id=earlier.id)
         return Accepted(earlier.id, "accepted", replayed=True)
+
+    async def _settled(self, earlier: MessageRecord) -> MessageRecord:
+        """Wait while a message may still be on its way through another request."""
+        give_up = earlier.created_at + timedelta(seconds=self._in_flight_bound)
+        while earlier.status == "accepted" and datetime.now(UTC) < give_up:
+            await asyncio.sleep(0.05)
+            again = await self._journal.get(earlier.id)
+            if again is None:
+                break
+            earlier = again
+        return earlier

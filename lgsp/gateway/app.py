@@ -74,6 +74,7 @@ def create_app(
                 journal_timeout=settings.journal_timeout,
                 blobs=the_blobs,
                 blob_threshold=settings.blob_threshold_bytes,
+                publish_timeout=settings.publish_timeout,
             )
             yield
         finally:

@@ -19,9 +19,9 @@ from typing import Any
 import structlog
 
 from lgsp.bus import PARK_REASON_HEADER, Bus, Delivery, OutgoingMessage
-from lgsp.documents.formats import BLOB_HEADER
 from lgsp.errors import BrokerUnavailable, NotFound
 from lgsp.journal import Attempt, Event, Journal, MessageRecord
+from lgsp.recovery import outgoing_from_record
 
 __all__ = ["DeadLetter", "DeadLetterKeeper", "DeadLetters", "NotDead"]
 
@@ -144,29 +144,10 @@ class DeadLetters:
         log.info("dead_letter_discarded", message_id=message_id, operator=operator)
 
     async def _outgoing(self, message: MessageRecord) -> OutgoingMessage:
-        headers: dict[str, Any] = {
-            "x-lgsp-sender": message.sender,
-            "x-lgsp-sender-system": message.sender_system,
-            "x-lgsp-recipients": list(message.recipients),
-            "x-lgsp-created-at": message.created_at.isoformat(),
-            "x-lgsp-priority": message.priority,
-            "x-lgsp-replayed": True,
-        }
-        # The deadline is not carried over: an operator who replays wants it tried now.
-        if message.signature is not None:
-            headers["x-lgsp-signature"] = message.signature
-        if message.payload_ref is not None:
-            headers[BLOB_HEADER] = message.payload_ref
         payload = await self._journal.payload(message.id) or b""
-        return OutgoingMessage(
-            message_id=message.id,
-            routing_key=message.type,
-            body=payload,
-            type=message.type,
-            headers=headers,
-            correlation_id=message.correlation_id,
-            content_type=message.content_type,
-            timestamp=message.created_at,
+        # The deadline is not carried over: an operator who replays wants it tried now.
+        return outgoing_from_record(
+            message, payload, keep_deadline=False, **{"x-lgsp-replayed": True}
         )
 
 

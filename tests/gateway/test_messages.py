@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pytest
 
 from lgsp.adapters.webhook import verify
+from lgsp.ids import new_message_id
+from lgsp.journal import NewMessage
 from tests.support import RECIPIENT, SENDER, Platform, PlatformFactory
 
 DOCUMENT: dict[str, Any] = {
@@ -172,3 +175,37 @@ async def test_a_deadline_stops_the_retries(platform: Platform) -> None:
     assert dead.detail is not None
     assert dead.detail["reason"].startswith("deadline")
     assert len(platform.receiver.calls) < 4
+
+
+async def test_a_retry_recovers_a_message_its_gateway_died_with(
+    platform_factory: PlatformFactory, sqlite_url: str
+) -> None:
+    """Journaled, never confirmed (the gateway was killed between the two): the client's retry
+    with the same Idempotency-Key publishes it from the journal, and it is delivered."""
+    platform = await platform_factory(bus="memory", db_url=sqlite_url)
+    raw = json.dumps(message()).encode()
+    ghost = NewMessage(
+        id=new_message_id(),
+        type="document.send",
+        sender=SENDER,
+        sender_system="qlvb-a",
+        recipients=(RECIPIENT,),
+        created_at=datetime.now(UTC) - timedelta(minutes=1),
+        payload=raw,
+        idempotency_key="k-ghost",
+        request_hash=hashlib.sha256(raw).hexdigest(),
+    )
+    await platform.services.journal.accept(ghost)
+    response = await platform.client.post(
+        "/v1/messages",
+        data=raw,
+        headers={
+            **platform.auth("qlvb-a"),
+            "Idempotency-Key": "k-ghost",
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status == 202
+    assert (await response.json())["id"] == ghost.id
+    await platform.wait_status(ghost.id, "delivered")
+    assert len(platform.receiver.calls) == 1
