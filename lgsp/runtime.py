@@ -72,7 +72,11 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
 
     Raises ``JournalUnavailable`` or ``BrokerUnavailable`` at once when either cannot be reached.
     """
-    journal = await Journal.open(settings.db_url, batch_size=settings.journal_batch_size)
+    journal = await Journal.open(
+        settings.db_url,
+        batch_size=settings.journal_batch_size,
+        call_timeout=settings.journal_timeout,
+    )
     try:
         the_bus = bus or create_bus(settings)
         await the_bus.start()

@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,7 @@ async def receiver() -> AsyncIterator[Receiver]:
             await asyncio.sleep(rec.delay)
         system = request.match_info["system"]
         status = rec.script.pop(0) if rec.script else rec.status_by_system.get(system, rec.status)
+        rec.statuses.append(status)
         return web.Response(status=status)
 
     app = web.Application(client_max_size=256 * 1024 * 1024)
@@ -227,3 +228,25 @@ async def drop_topology(broker_url: str, prefix: str) -> None:
 @pytest.fixture
 async def memory_platform(platform_factory: PlatformFactory, sqlite_url: str) -> Platform:
     return await platform_factory(bus="memory", db_url=sqlite_url)
+
+
+# --------------------------------------------------------------------------------------------
+# Counts the fault and cluster tests report, printed at the end of every run
+# --------------------------------------------------------------------------------------------
+
+_REPORT = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``report(line)``: a line printed in the run's summary (``.ci/run`` output included)."""
+    lines = request.config.stash.setdefault(_REPORT, [])
+    return lines.append
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT, [])
+    if lines:
+        terminalreporter.section("lgsp guarantees")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -31,6 +31,8 @@ class Receiver:
 
     url: str = ""
     calls: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    """What each call in ``calls`` was answered, in the same order."""
     status: int = 204
     script: list[int] = field(default_factory=list)
     status_by_system: dict[str, int] = field(default_factory=dict)

@@ -28,12 +28,14 @@ from lgsp.adapters.webhook import post_webhook
 from lgsp.bus import Delivery, attempt_of
 from lgsp.documents.blobs import BlobStore
 from lgsp.documents.formats import XML, DocumentMessage
-from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
+from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
 from lgsp.journal import Attempt, Event, StatusChange, System
 
 __all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
 log = structlog.get_logger(__name__)
+
+_RECORD_PATIENCE = 30.0
 
 
 def _settled(events: Sequence[Event]) -> set[str]:
@@ -159,18 +161,19 @@ class DocumentAdapter:
             )
             await self._record_failure(message, recipient, recipient, missing, 0)
             return [missing]
-        for system in receiving:
-            error = await self._post(message, recipient, system)
+        for index, system in enumerate(receiving):
+            last = index == len(receiving) - 1
+            error = await self._post(message, recipient, system, last=last)
             if error is not None:
                 return [error]
-        await self._journal.change(
-            StatusChange(message.id, Event("delivered", _now(), recipient=recipient))
-        )
         return []
 
     async def _post(
-        self, message: DocumentMessage, recipient: str, system: System
+        self, message: DocumentMessage, recipient: str, system: System, *, last: bool
     ) -> DeliveryError | None:
+        """POST to one system's webhook. The last system's success is recorded together with
+        the recipient's ``delivered`` in one commit: the window in which a crash makes a
+        redelivery repeat a call the recipient already answered is one journal write wide."""
         assert system.webhook_url is not None
         started = time.perf_counter()
         try:
@@ -192,7 +195,7 @@ class DocumentAdapter:
             await self._record_failure(message, recipient, system.webhook_url, exc, elapsed)
             log.warning("delivery_failed", recipient=recipient, system=system.id, reason=exc.reason)
             return exc
-        await self._journal.record_attempt(
+        await self._record_success(
             Attempt(
                 message_id=message.id,
                 recipient=recipient,
@@ -201,9 +204,27 @@ class DocumentAdapter:
                 outcome="delivered",
                 duration_ms=call.duration_ms,
                 status_code=call.status_code,
-            )
+            ),
+            StatusChange(message.id, Event("delivered", _now(), recipient=recipient))
+            if last
+            else None,
         )
         return None
+
+    async def _record_success(self, attempt: Attempt, change: StatusChange | None) -> None:
+        """Record a 2xx, waiting out a journal outage of up to ``_RECORD_PATIENCE`` seconds:
+        given up now, the message would come back and the recipient would get it twice."""
+        waited = 0.0
+        while True:
+            try:
+                await self._journal.record_attempt(attempt, change)
+                return
+            except JournalUnavailable:
+                if waited >= _RECORD_PATIENCE:
+                    raise
+                log.warning("journal_unavailable_after_delivery", waited=waited)
+                await asyncio.sleep(0.5)
+                waited += 0.5
 
     async def _deliver_national(
         self, message: DocumentMessage, recipients: list[str]

@@ -56,7 +56,9 @@ def create_app(
         own_journal = journal is None
         own_bus = bus is None
         the_journal = journal or await Journal.open(
-            settings.db_url, batch_size=settings.journal_batch_size
+            settings.db_url,
+            batch_size=settings.journal_batch_size,
+            call_timeout=settings.journal_timeout,
         )
         the_bus = bus or create_bus(settings)
         the_blobs = blobs or DirectoryBlobStore(Path(settings.blob_dir))

@@ -47,7 +47,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(db_url: str) -> AsyncEngine:
+def connect(db_url: str, *, timeout: float = 10.0) -> AsyncEngine:
     """An engine for ``db_url``; the SQLite file and its folder are created when missing."""
     url = async_url(db_url)
     kwargs: dict[str, Any] = {}
@@ -56,7 +56,15 @@ def connect(db_url: str) -> AsyncEngine:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # Bounded waits: a database that restarts or hangs makes calls fail (and callers answer
+        # 503 or retry later) instead of holding every writer behind one stuck connection.
+        kwargs.update(
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            pool_timeout=timeout,
+            connect_args={"timeout": timeout, "command_timeout": timeout},
+        )
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

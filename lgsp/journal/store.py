@@ -52,9 +52,11 @@ class Journal:
         self._background: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, db_url: str, *, batch_size: int = 200) -> Journal:
+    async def open(
+        cls, db_url: str, *, batch_size: int = 200, call_timeout: float = 10.0
+    ) -> Journal:
         """Connect, create or migrate the schema, and start the writers."""
-        engine = connect(db_url)
+        engine = connect(db_url, timeout=call_timeout)
         try:
             await migrate(engine)
         except BaseException:
