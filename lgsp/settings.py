@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     """Seconds before each retry of a failed delivery; past the last, the last step repeats."""
     retry_max_attempts: int = Field(default=30, ge=0)
     """Retries of one message before it is parked in dead letters (30: a day at the default)."""
+    breaker_threshold: int = Field(default=5, ge=1)
+    """Consecutive failures of one endpoint that open its circuit."""
+    breaker_cooldown: float = Field(default=30.0, gt=0)
+    """Seconds an open circuit waits before one delivery goes through as a probe."""
     retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
     """Each delay is shortened at random by up to this share, so retries do not come in herds."""
     system_cache_ttl: float = Field(default=30.0, ge=0)

@@ -95,6 +95,8 @@ def make_settings(**overrides: Any) -> Settings:
         # Retries within a test's patience: 3 of them, a fraction of a second apart.
         "retry_schedule": (0.05, 0.1, 0.2),
         "retry_max_attempts": 3,
+        # An endpoint's circuit reopens for a probe quickly, or replays would wait it out.
+        "breaker_cooldown": 0.2,
         **overrides,
     }
     return Settings.model_validate(values)

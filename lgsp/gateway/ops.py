@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lgsp.errors import NotPermitted, ValidationFailed
-from lgsp.gateway.keys import AUTHENTICATOR, DEAD_LETTERS
+from lgsp.gateway.keys import AUTHENTICATOR, DEAD_LETTERS, JOURNAL
 from lgsp.gateway.problems import field_errors
 from lgsp.journal import System
 
@@ -115,7 +115,14 @@ async def replay_matching(request: web.Request) -> web.Response:
     return _json({"replayed": count}, status=202)
 
 
+async def list_endpoints(request: web.Request) -> web.Response:
+    """Each delivery endpoint's circuit breaker, as the adapters last recorded it."""
+    await _operator(request)
+    return _json({"items": await request.app[JOURNAL].endpoints()})
+
+
 def setup_ops_routes(app: web.Application) -> None:
+    app.router.add_get("/v1/ops/endpoints", list_endpoints)
     app.router.add_get("/v1/ops/dead-letters", list_dead_letters)
     app.router.add_post("/v1/ops/dead-letters/replay", replay_matching)
     app.router.add_get("/v1/ops/dead-letters/{id}", show_dead_letter)

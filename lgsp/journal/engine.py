@@ -82,6 +82,7 @@ _STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
         ("messages", "signature", "VARCHAR(16)"),
     ),
     3: (("systems", "operator", "BOOLEAN NOT NULL DEFAULT false"),),
+    4: (),  # the endpoints table, new: create_all makes it
 }
 
 

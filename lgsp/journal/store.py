@@ -24,7 +24,7 @@ from lgsp.journal.batch import BatchWriter
 from lgsp.journal.engine import connect, migrate
 from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage
 from lgsp.journal.systems import SystemRegistry
-from lgsp.journal.tables import attempts, events, messages, national_inbox
+from lgsp.journal.tables import attempts, endpoints, events, messages, national_inbox
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
 __all__ = ["IdempotencyClash", "Journal", "StatusChange"]
@@ -227,6 +227,26 @@ class Journal:
             .order_by(messages.c.id)
         )
         return [_message(row) for row in await self._read(query)]
+
+    # -- delivery endpoints' circuit breakers ---------------------------------------------------
+
+    async def record_endpoint(self, target: str, *, state: str, failures: int) -> None:
+        values = {"state": state, "failures": failures, "updated_at": _now()}
+        try:
+            async with self._engine.begin() as conn:
+                updated = await conn.execute(
+                    endpoints.update().where(endpoints.c.target == target).values(**values)
+                )
+                if updated.rowcount == 0:
+                    await conn.execute(endpoints.insert().values(target=target, **values))
+        except (SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def endpoints(self) -> list[dict[str, Any]]:
+        rows = await self._read(sa.select(endpoints).order_by(endpoints.c.target))
+        return [
+            {**row._mapping, "updated_at": row._mapping["updated_at"].isoformat()} for row in rows
+        ]
 
     # -- the national document axis's inbox ----------------------------------------------------
 

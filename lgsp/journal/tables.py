@@ -31,6 +31,7 @@ from sqlalchemy import (
 __all__ = [
     "SCHEMA_VERSION",
     "attempts",
+    "endpoints",
     "events",
     "messages",
     "metadata",
@@ -39,7 +40,7 @@ __all__ = [
     "systems",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
 
 
@@ -114,6 +115,16 @@ messages = Table(
 )
 Index("ix_messages_status", messages.c.status)
 Index("ix_messages_document_id", messages.c.document_id)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    # Schema version 4: the circuit breaker of each delivery endpoint, as adapters last saw it.
+    Column("target", String(500), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
 
 national_inbox = Table(
     "national_inbox",

@@ -4,6 +4,7 @@ broker's own dead-lettering recorded in the journal."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -202,3 +203,43 @@ async def test_the_cli_lists_and_replays(
     missing = run("ops", "dead-letters", "discard", message_id, "--reason", "x")
     assert missing.returncode == 2
     assert "no dead letter" in missing.stderr
+
+
+async def test_a_failing_endpoint_opens_its_circuit_and_a_probe_closes_it(
+    platform_factory: PlatformFactory, sqlite_url: str
+) -> None:
+    platform = await platform_factory(
+        bus="memory",
+        db_url=sqlite_url,
+        breaker_threshold=2,
+        breaker_cooldown=0.5,
+        retry_schedule=(0.2, 0.3),
+        retry_max_attempts=20,
+    )
+    created = await register_operator(platform.services.journal.systems, operator_id="ops")
+    platform.keys["ops"] = created["api_key"]
+    platform.receiver.status = 503
+    response = await platform.client.post(
+        "/v1/messages", json=message(), headers=platform.auth("qlvb-a")
+    )
+    message_id = (await response.json())["id"]
+    async with asyncio.timeout(10):
+        while True:
+            _, seen = await ops_get(platform, "/v1/ops/endpoints")
+            if [e["state"] for e in seen["items"]] == ["open"]:
+                break
+            await asyncio.sleep(0.05)
+    calls_when_open = len(platform.receiver.calls)
+    await asyncio.sleep(0.3)  # open: deliveries wait, the endpoint is not called
+    assert len(platform.receiver.calls) == calls_when_open
+    attempts = await platform.services.journal.attempts(message_id)
+    assert any("circuit open" in (a.error or "") for a in attempts)
+    platform.receiver.status = 204
+    await platform.wait_status(message_id, "delivered")
+    _, seen = await ops_get(platform, "/v1/ops/endpoints")
+    assert [e["state"] for e in seen["items"]] == ["closed"]
+
+
+async def ops_get(platform: Platform, path: str) -> tuple[int, Any]:
+    response = await platform.client.get(path, headers=platform.auth("ops"))
+    return response.status, await response.json()
