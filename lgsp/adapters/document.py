@@ -161,19 +161,27 @@ class DocumentAdapter:
     async def _deliver_local(
         self, message: DocumentMessage, recipient: str, systems: list[System]
     ) -> list[DeliveryError]:
-        receiving = [s for s in systems if s.webhook_url]
-        if not receiving:
-            missing = PermanentDeliveryError(
-                "no system of this agency has a webhook to deliver to", target=recipient
-            )
-            await self._record_failure(message, recipient, recipient, missing, 0)
-            return [missing]
-        for index, system in enumerate(receiving):
-            last = index == len(receiving) - 1
+        for index, system in enumerate(systems):
+            last = index == len(systems) - 1
+            if system.webhook_url is None:
+                await self._to_inbox(message, recipient, system, last=last)
+                continue
             error = await self._post(message, recipient, system, last=last)
             if error is not None:
                 return [error]
         return []
+
+    async def _to_inbox(
+        self, message: DocumentMessage, recipient: str, system: System, *, last: bool
+    ) -> None:
+        """A system without a webhook pulls its messages (``GET /v1/inbox``)."""
+        detail = {"via": "inbox", "system": system.id}
+        changes = [StatusChange(message.id, Event("inboxed", _now(), recipient, detail))]
+        if last:
+            changes.append(StatusChange(message.id, Event("delivered", _now(), recipient, detail)))
+        await self._journal.put_in_inbox(
+            message.id, system_id=system.id, recipient=recipient, changes=changes
+        )
 
     async def _post(
         self, message: DocumentMessage, recipient: str, system: System, *, last: bool

@@ -19,6 +19,7 @@ from lgsp.bus import Delivery
 from lgsp.documents.blobs import BlobMissing, BlobStore
 from lgsp.documents.status import document_id_of
 from lgsp.errors import PermanentDeliveryError
+from lgsp.journal import MessageRecord
 from lgsp.schemas import SUBMISSION, DocumentSend, DocumentStatus, Envelope
 from lgsp.schemas.edxml import (
     EdxmlDocument,
@@ -83,6 +84,23 @@ class DocumentMessage:
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PermanentDeliveryError(f"unreadable message on the bus: {exc!r}") from exc
+
+    @classmethod
+    def from_record(cls, record: MessageRecord, payload: bytes) -> DocumentMessage:
+        """The message as the journal keeps it (``payload``: its bytes, from the blob store when
+        the record names one)."""
+        return cls(
+            id=record.id,
+            type=record.type,
+            sender=record.sender,
+            recipients=record.recipients,
+            created_at=record.created_at,
+            content_type=record.content_type,
+            payload=payload,
+            correlation_id=record.correlation_id,
+            priority=record.priority,
+            deadline=record.deadline,
+        )
 
     @property
     def is_edxml(self) -> bool:

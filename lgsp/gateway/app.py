@@ -16,6 +16,7 @@ from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.handlers import setup_routes
+from lgsp.gateway.inbox import setup_inbox_routes
 from lgsp.gateway.keys import (
     ACCEPTOR,
     AUTHENTICATOR,
@@ -51,6 +52,7 @@ def create_app(
     setup_middlewares(app)
     setup_routes(app)
     setup_ops_routes(app)
+    setup_inbox_routes(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_journal = journal is None

@@ -83,6 +83,7 @@ _STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
     ),
     3: (("systems", "operator", "BOOLEAN NOT NULL DEFAULT false"),),
     4: (),  # the endpoints table, new: create_all makes it
+    5: (),  # the inbox table, likewise
 }
 
 

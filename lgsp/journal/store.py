@@ -24,7 +24,7 @@ from lgsp.journal.batch import BatchWriter
 from lgsp.journal.engine import connect, migrate
 from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage
 from lgsp.journal.systems import SystemRegistry
-from lgsp.journal.tables import attempts, endpoints, events, messages, national_inbox
+from lgsp.journal.tables import attempts, endpoints, events, inbox, messages, national_inbox
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
 __all__ = ["IdempotencyClash", "Journal", "StatusChange"]
@@ -227,6 +227,73 @@ class Journal:
             .order_by(messages.c.id)
         )
         return [_message(row) for row in await self._read(query)]
+
+    # -- the pull inbox ----------------------------------------------------------------------
+
+    async def put_in_inbox(
+        self, message_id: str, *, system_id: str, recipient: str, changes: list[StatusChange]
+    ) -> bool:
+        """Put the message in the system's inbox, once; ``False`` if it was there already."""
+        try:
+            async with self._engine.begin() as conn:
+                there = await conn.execute(
+                    sa.select(inbox.c.message_id).where(
+                        inbox.c.message_id == message_id, inbox.c.system_id == system_id
+                    )
+                )
+                if there.first() is not None:
+                    return False
+                await conn.execute(
+                    inbox.insert().values(
+                        message_id=message_id,
+                        system_id=system_id,
+                        recipient=recipient,
+                        at=_now(),
+                    )
+                )
+                await apply_ops(conn, changes)
+                return True
+        except IntegrityError:
+            return False  # another adapter put it there a moment ago
+        except (SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def inbox_of(self, system_id: str, *, limit: int = 100) -> list[MessageRecord]:
+        """Messages waiting in the system's inbox, oldest first."""
+        query = (
+            sa.select(messages)
+            .join(inbox, inbox.c.message_id == messages.c.id)
+            .where(inbox.c.system_id == system_id, inbox.c.acked_at.is_(None))
+            .order_by(inbox.c.at, messages.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in await self._read(query)]
+
+    async def ack_inbox(self, message_id: str, *, system_id: str) -> bool:
+        """Take the message out of the system's inbox; ``False`` if it was never there."""
+        try:
+            async with self._engine.begin() as conn:
+                row = (
+                    await conn.execute(
+                        sa.select(inbox.c.acked_at, inbox.c.recipient).where(
+                            inbox.c.message_id == message_id, inbox.c.system_id == system_id
+                        )
+                    )
+                ).first()
+                if row is None:
+                    return False
+                if row[0] is None:
+                    now = _now()
+                    await conn.execute(
+                        inbox.update()
+                        .where(inbox.c.message_id == message_id, inbox.c.system_id == system_id)
+                        .values(acked_at=now)
+                    )
+                    event = Event("acked", now, recipient=row[1], detail={"system": system_id})
+                    await apply_ops(conn, [StatusChange(message_id, event)])
+                return True
+        except (SQLAlchemyError, OSError) as exc:
+            raise _unavailable(exc) from exc
 
     # -- delivery endpoints' circuit breakers ---------------------------------------------------
 

@@ -33,6 +33,7 @@ __all__ = [
     "attempts",
     "endpoints",
     "events",
+    "inbox",
     "messages",
     "metadata",
     "national_inbox",
@@ -40,7 +41,7 @@ __all__ = [
     "systems",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
 
 
@@ -125,6 +126,19 @@ endpoints = Table(
     Column("failures", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+inbox = Table(
+    "inbox",
+    metadata,
+    # Schema version 5: pull delivery for systems without a webhook; one row per message and
+    # system, so redeliveries and replays never put a message there twice.
+    Column("message_id", String(36), primary_key=True),
+    Column("system_id", String(64), primary_key=True),
+    Column("recipient", String(35), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("acked_at", UTCDateTime, nullable=True),
+)
+Index("ix_inbox_system", inbox.c.system_id, inbox.c.acked_at)
 
 national_inbox = Table(
     "national_inbox",

@@ -1,0 +1,80 @@
+"""Pull delivery: ``GET /v1/inbox`` and ``POST /v1/inbox/{id}/ack``, for systems without a webhook.
+
+A message waits in a system's inbox until the system acknowledges it; each message is there once
+per system whatever the redeliveries or replays. An edXML system gets the package (base64), any
+other the JSON envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aiohttp import web
+
+from lgsp.documents.formats import DocumentMessage
+from lgsp.errors import NotFound, ValidationFailed
+from lgsp.gateway.keys import AUTHENTICATOR, BLOBS, JOURNAL
+from lgsp.journal import MessageRecord, System
+
+__all__ = ["setup_inbox_routes"]
+
+
+async def _caller(request: web.Request) -> System:
+    return await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=json.dumps(data, ensure_ascii=False, default=str).encode(),
+        status=status,
+        content_type="application/json",
+    )
+
+
+async def _item(app: web.Application, record: MessageRecord, system: System) -> dict[str, Any]:
+    if record.payload_ref:
+        payload = await app[BLOBS].get(record.payload_ref)
+    else:
+        payload = await app[JOURNAL].payload(record.id) or b""
+    message = DocumentMessage.from_record(record, payload)
+    item: dict[str, Any] = {
+        "id": record.id,
+        "type": record.type,
+        "sender": record.sender,
+        "created_at": record.created_at.isoformat(),
+    }
+    if system.format == "edxml" and record.type.startswith("document."):
+        item["content_type"] = "application/xml"
+        item["package"] = base64.b64encode(message.as_edxml()).decode()
+    else:
+        item["content_type"] = "application/json"
+        item["envelope"] = json.loads(message.as_json())
+    return item
+
+
+async def get_inbox(request: web.Request) -> web.Response:
+    system = await _caller(request)
+    try:
+        limit = min(max(int(request.query.get("limit", "50")), 1), 500)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "limit must be a number",
+            [{"loc": ["query", "limit"], "msg": "an integer", "type": "int_parsing"}],
+        ) from exc
+    records = await request.app[JOURNAL].inbox_of(system.id, limit=limit)
+    return _json({"items": [await _item(request.app, r, system) for r in records]})
+
+
+async def ack_inbox(request: web.Request) -> web.Response:
+    system = await _caller(request)
+    message_id = request.match_info["id"]
+    if not await request.app[JOURNAL].ack_inbox(message_id, system_id=system.id):
+        raise NotFound(f"no message {message_id} in this system's inbox")
+    return _json({"id": message_id, "status": "acked"})
+
+
+def setup_inbox_routes(app: web.Application) -> None:
+    app.router.add_get("/v1/inbox", get_inbox)
+    app.router.add_post("/v1/inbox/{id}/ack", ack_inbox)
