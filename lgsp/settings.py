@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     # Where things are.
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    """``amqp://user:pass@host:port/vhost``."""
+    """``amqp://user:pass@host:port/vhost``; a cluster's nodes comma-separated."""
     bus: Literal["rabbitmq", "memory"] = "rabbitmq"
     """``memory`` is the embedded in-process bus of ``lgsp demo`` and unit tests."""
     broker_prefix: str = Field(default="lgsp", pattern=r"^[a-z][a-z0-9_.-]{0,30}$")

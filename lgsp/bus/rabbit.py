@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +35,6 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from pamqp.commands import Basic
-from yarl import URL
 
 from lgsp.bus.base import (
     ATTEMPT_HEADER,
@@ -48,6 +46,7 @@ from lgsp.bus.base import (
     attempt_of,
     run_handler,
 )
+from lgsp.bus.nodes import ClusterConnection, broker_urls, redact_url
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
 
@@ -63,51 +62,6 @@ _BROKER_ERRORS = (
     TimeoutError,
     RuntimeError,  # aio-pika raises it for a channel used while its connection is re-opening
 )
-
-
-def broker_urls(url: str) -> tuple[str, ...]:
-    """The node URLs ``url`` lists: several when it is comma-separated and every piece is a URL
-    (``scheme://``), else ``url`` alone (a password may hold a bare comma)."""
-    pieces = tuple(piece.strip() for piece in url.split(","))
-    if len(pieces) > 1 and all("://" in piece for piece in pieces):
-        return pieces
-    return (url,)
-
-
-def redact_url(url: str) -> str:
-    """``url`` (or each URL of a list) with its password hidden, fit for a log line or an error
-    message."""
-    urls = broker_urls(url)
-    if len(urls) > 1:
-        return ",".join(_redact_one(one) for one in urls)
-    return _redact_one(url)
-
-
-def _redact_one(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = creds.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
-
-
-class _ClusterConnection(aio_pika.RobustConnection):
-    """A robust connection that knows every node of a cluster: each (re)connection attempt goes
-    to the next node's URL, so losing the node it is on moves it to another one."""
-
-    def __init__(self, urls: Sequence[str], first: int, **kwargs: Any) -> None:
-        self._node_urls = tuple(URL(url) for url in urls)
-        self._next_node = first
-        super().__init__(self._node_urls[first], **kwargs)
-
-    # aio-pika (9.4 to 10.x) has no hook for "about to connect": its robust connection's private
-    # connect step, which every attempt goes through, is the one place to choose the node.
-    # tests/bus/test_rabbit_urls.py fails if an upgrade takes it away.
-    async def _RobustConnection__connect_transport(self) -> None:
-        self.url = self._node_urls[self._next_node]
-        self._next_node = (self._next_node + 1) % len(self._node_urls)
-        await super()._RobustConnection__connect_transport()  # type: ignore[misc]
 
 
 class RabbitBus:
@@ -139,6 +93,7 @@ class RabbitBus:
         self._consumer_channels: list[AbstractChannel] = []
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._in_hand = 0
+        self._handling: dict[str, asyncio.Future[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
         self._topology_channel: AbstractChannel | None = None
@@ -188,7 +143,7 @@ class RabbitBus:
         return await self._connect_cluster(len(self._urls) - 1)
 
     async def _connect_cluster(self, first: int) -> AbstractRobustConnection:
-        connection = _ClusterConnection(
+        connection = ClusterConnection(
             self._urls, first, reconnect_interval=1, client_properties={"connection_name": "lgsp"}
         )
         try:
@@ -352,16 +307,30 @@ class RabbitBus:
         self._consumer_channels.append(channel)
 
         async def on_message(incoming: AbstractIncomingMessage) -> None:
+            # A closing channel cancels its consumers' tasks; the handling itself runs in a
+            # task of its own, shielded, so that a delivery the recipient already answered is
+            # still recorded. A redelivery of a message still in hand waits for that first
+            # handling, whose record then tells it the recipient has the message.
+            message_id = incoming.message_id or ""
+            earlier = self._handling.get(message_id)
+            if earlier is not None:
+                await asyncio.shield(earlier)
+            task = asyncio.ensure_future(settle(incoming))
+            self._handling[message_id] = task
+            task.add_done_callback(lambda done: self._forget(message_id, done))
+            await asyncio.shield(task)
+
+        async def settle(incoming: AbstractIncomingMessage) -> None:
             self._in_hand += 1
             self._idle.clear()
             try:
-                await settle(incoming)
+                await settle_once(incoming)
             finally:
                 self._in_hand -= 1
                 if self._in_hand == 0:
                     self._idle.set()
 
-        async def settle(incoming: AbstractIncomingMessage) -> None:
+        async def settle_once(incoming: AbstractIncomingMessage) -> None:
             outcome = await run_handler(_delivery(incoming), handler, self.park, self.delay)
             try:
                 if outcome is Outcome.ACK:
@@ -375,6 +344,10 @@ class RabbitBus:
 
         tag = await queue.consume(on_message)
         self._consumers.append((queue, tag))
+
+    def _forget(self, message_id: str, done: asyncio.Future[None]) -> None:
+        if self._handling.get(message_id) is done:
+            del self._handling[message_id]
 
     async def stop_consuming(self, grace: float) -> None:
         consumers, self._consumers = self._consumers, []

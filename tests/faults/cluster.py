@@ -398,19 +398,22 @@ class Cluster:
         )
 
     def _await_boot(self, node: Node, deadline: float) -> None:
-        # Polling the AMQP port costs nothing; the CLI (an Erlang VM each time) is asked only
-        # once the listener is up, which is late in the boot.
-        while not _listening(node.amqp_port):
+        # Polling the process and the AMQP port costs nothing; the CLI (an Erlang VM each time)
+        # is asked only once the listener is up, which is late in the boot.
+        while not (self.pids(node) and _listening(node.amqp_port)):
             if node.crash_dump.exists():
                 raise ClusterError(f"{node.name} crashed while booting:\n{node.log_tail()}")
             if time.monotonic() > deadline:
                 raise ClusterError(
-                    f"{node.name} did not listen on port {node.amqp_port} within "
+                    f"{node.name} did not run and listen on port {node.amqp_port} within "
                     f"{BOOT_TIMEOUT:.0f}s:\n{node.log_tail()}"
                 )
             time.sleep(0.25)
         left = max(5, int(deadline - time.monotonic()))
-        self.ctl(node, "await_startup", "--timeout", str(left), timeout=left + 10)
+        try:
+            self.ctl(node, "await_startup", "--timeout", str(left), timeout=left + 10)
+        except ClusterError as exc:
+            raise ClusterError(f"{exc}\n{node.name}'s log:\n{node.log_tail()}") from None
 
     def _await_gone(self, node: Node, pids: Sequence[int], deadline: float) -> None:
         while any(_alive(pid) for pid in pids):
