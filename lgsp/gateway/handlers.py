@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from typing import Any
 
 from aiohttp import web
@@ -14,19 +13,16 @@ from lgsp.errors import JournalUnavailable, NotFound, ValidationFailed
 from lgsp.gateway.accept import Accepted
 from lgsp.gateway.admission import Admitted
 from lgsp.gateway.documents import admit_edxml
-from lgsp.gateway.keys import ACCEPTOR, AUTHENTICATOR, BLOBS, BUS, JOURNAL, LIFECYCLE, SETTINGS
+from lgsp.gateway.keys import ACCEPTOR, BLOBS, BUS, JOURNAL, LIFECYCLE, SETTINGS
 from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
-from lgsp.journal import MessageRecord, System
+from lgsp.gateway.responses import caller, json_response
+from lgsp.journal import MessageRecord
 
 __all__ = ["setup_routes"]
 
 _MAX_IDEMPOTENCY_KEY = 255
 _XML = ("application/xml", "text/xml")
 _PARSE_INLINE = 256 * 1024
-
-
-async def _caller(request: web.Request) -> System:
-    return await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
 
 
 def _check_content_type(request: web.Request, content_types: tuple[str, ...]) -> None:
@@ -76,15 +72,6 @@ async def _read_body(request: web.Request, *, content_types: tuple[str, ...], li
     return b"".join(chunks)
 
 
-def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=json.dumps(data, ensure_ascii=False, default=str).encode(),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
 def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key) <= _MAX_IDEMPOTENCY_KEY:
@@ -105,11 +92,13 @@ def _accepted(accepted: Accepted) -> web.Response:
     headers = {"Location": f"/v1/messages/{accepted.id}"}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return _json({"id": accepted.id, "status": accepted.status}, status=202, headers=headers)
+    return json_response(
+        {"id": accepted.id, "status": accepted.status}, status=202, headers=headers
+    )
 
 
 async def post_message(request: web.Request) -> web.Response:
-    system = await _caller(request)
+    system = await caller(request)
     key = _idempotency_key(request)
     raw = await _read_body(
         request, content_types=("application/json",), limit=request.app[SETTINGS].max_body_bytes
@@ -119,7 +108,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def post_document(request: web.Request) -> web.Response:
     """One edXML package: a document (new, update, replace, revoke) or a status package."""
-    system = await _caller(request)
+    system = await caller(request)
     key = _idempotency_key(request)
     settings = request.app[SETTINGS]
     limit = settings.max_document_bytes
@@ -171,7 +160,7 @@ def _message_view(record: MessageRecord) -> dict[str, Any]:
 
 
 async def get_message(request: web.Request) -> web.Response:
-    system = await _caller(request)
+    system = await caller(request)
     message_id = request.match_info["id"]
     record = await request.app[JOURNAL].get(message_id)
     # Rejected messages were never accepted; strangers are not told a message exists.
@@ -181,16 +170,16 @@ async def get_message(request: web.Request) -> web.Response:
         or (system.agency != record.sender and system.agency not in record.recipients)
     ):
         raise NotFound(f"no message {message_id} visible to this system")
-    return _json(_message_view(record))
+    return json_response(_message_view(record))
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
     if request.app[LIFECYCLE].draining:
-        return _json({"status": "draining", "checks": {}}, status=503)
+        return json_response({"status": "draining", "checks": {}}, status=503)
     checks = {"broker": "up" if request.app[BUS].is_connected() else "down"}
     try:
         await request.app[JOURNAL].ping()
@@ -198,7 +187,7 @@ async def readyz(request: web.Request) -> web.Response:
     except JournalUnavailable:
         checks["journal"] = "down"
     ready = all(v == "up" for v in checks.values())
-    return _json(
+    return json_response(
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )

@@ -15,22 +15,11 @@ from aiohttp import web
 
 from lgsp.documents.formats import DocumentMessage
 from lgsp.errors import NotFound, ValidationFailed
-from lgsp.gateway.keys import AUTHENTICATOR, BLOBS, JOURNAL
+from lgsp.gateway.keys import BLOBS, JOURNAL
+from lgsp.gateway.responses import caller, json_response
 from lgsp.journal import MessageRecord, System
 
 __all__ = ["setup_inbox_routes"]
-
-
-async def _caller(request: web.Request) -> System:
-    return await request.app[AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=json.dumps(data, ensure_ascii=False, default=str).encode(),
-        status=status,
-        content_type="application/json",
-    )
 
 
 async def _item(app: web.Application, record: MessageRecord, system: System) -> dict[str, Any]:
@@ -55,7 +44,7 @@ async def _item(app: web.Application, record: MessageRecord, system: System) -> 
 
 
 async def get_inbox(request: web.Request) -> web.Response:
-    system = await _caller(request)
+    system = await caller(request)
     try:
         limit = min(max(int(request.query.get("limit", "50")), 1), 500)
     except ValueError as exc:
@@ -64,15 +53,15 @@ async def get_inbox(request: web.Request) -> web.Response:
             [{"loc": ["query", "limit"], "msg": "an integer", "type": "int_parsing"}],
         ) from exc
     records = await request.app[JOURNAL].inbox_of(system.id, limit=limit)
-    return _json({"items": [await _item(request.app, r, system) for r in records]})
+    return json_response({"items": [await _item(request.app, r, system) for r in records]})
 
 
 async def ack_inbox(request: web.Request) -> web.Response:
-    system = await _caller(request)
+    system = await caller(request)
     message_id = request.match_info["id"]
     if not await request.app[JOURNAL].ack_inbox(message_id, system_id=system.id):
         raise NotFound(f"no message {message_id} in this system's inbox")
-    return _json({"id": message_id, "status": "acked"})
+    return json_response({"id": message_id, "status": "acked"})
 
 
 def setup_inbox_routes(app: web.Application) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lgsp.errors import NotPermitted, ValidationFailed
 from lgsp.gateway.keys import AUTHENTICATOR, DEAD_LETTERS, JOURNAL
 from lgsp.gateway.problems import field_errors
+from lgsp.gateway.responses import json_response
 from lgsp.journal import System
 
 __all__ = ["setup_ops_routes"]
@@ -33,14 +33,6 @@ async def _operator(request: web.Request) -> System:
     if not system.operator:
         raise NotPermitted(f"system {system.id!r} is not an operator")
     return system
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=json.dumps(data, ensure_ascii=False, default=str).encode(),
-        status=status,
-        content_type="application/json",
-    )
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
@@ -65,7 +57,7 @@ async def list_dead_letters(request: web.Request) -> web.Response:
         type=query.get("type"), sender=query.get("sender"), after=query.get("after"), limit=limit
     )
     items = [letter.view() for letter in letters]
-    return _json({"items": items, "next": items[-1]["id"] if len(items) == limit else None})
+    return json_response({"items": items, "next": items[-1]["id"] if len(items) == limit else None})
 
 
 async def show_dead_letter(request: web.Request) -> web.Response:
@@ -88,14 +80,14 @@ async def show_dead_letter(request: web.Request) -> web.Response:
         {"status": e.status, "at": e.at.isoformat(), "recipient": e.recipient, "detail": e.detail}
         for e in letter.message.events
     ]
-    return _json(view)
+    return json_response(view)
 
 
 async def replay_dead_letter(request: web.Request) -> web.Response:
     operator = await _operator(request)
     message_id = request.match_info["id"]
     await request.app[DEAD_LETTERS].replay(message_id, operator=operator.id)
-    return _json({"id": message_id, "status": "replayed"}, status=202)
+    return json_response({"id": message_id, "status": "replayed"}, status=202)
 
 
 async def discard_dead_letter(request: web.Request) -> web.Response:
@@ -103,7 +95,7 @@ async def discard_dead_letter(request: web.Request) -> web.Response:
     body: _Discard = await _body(request, _Discard)
     message_id = request.match_info["id"]
     await request.app[DEAD_LETTERS].discard(message_id, operator=operator.id, reason=body.reason)
-    return _json({"id": message_id, "status": "discarded"})
+    return json_response({"id": message_id, "status": "discarded"})
 
 
 async def replay_matching(request: web.Request) -> web.Response:
@@ -112,13 +104,13 @@ async def replay_matching(request: web.Request) -> web.Response:
     count = await request.app[DEAD_LETTERS].replay_matching(
         operator=operator.id, type=wanted.type, sender=wanted.sender
     )
-    return _json({"replayed": count}, status=202)
+    return json_response({"replayed": count}, status=202)
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
     """Each delivery endpoint's circuit breaker, as the adapters last recorded it."""
     await _operator(request)
-    return _json({"items": await request.app[JOURNAL].endpoints()})
+    return json_response({"items": await request.app[JOURNAL].endpoints()})
 
 
 def setup_ops_routes(app: web.Application) -> None:
