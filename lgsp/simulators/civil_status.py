@@ -1,0 +1,250 @@
+"""The Ministry of Justice's shared civil-status system (hộ tịch) as a small aiohttp app.
+
+Two calls, each ``POST`` with a JSON body and the calling unit's API key in the configured header
+(``X-API-Key`` by default; no OAuth2):
+
+- ``/hotich/1.0/dangKyHoTich`` ``{maDonVi, module, maHoSo, ngayTiepNhan, data}``: ``module`` is
+  ``KS`` birth (khai sinh), ``KT`` death (khai tử) or ``KH`` marriage (kết hôn); ``ngayTiepNhan``
+  is ``YYYY-MM-DD[THH:MM:SS]`` or ``dd/MM/yyyy[ HH:mm:ss]``. ``data`` must carry, as strings,
+  KS: ``nksHoTen``, ``nksGioiTinh`` (``1``/``2``, ``nam``/``nữ``, ``male``/``female``),
+  ``nksNgaySinh``; KT: ``nktHoTen``, ``nktNgayChet``; KH: ``chongHoTen``, ``voHoTen``. Success
+  answers ``data: {maHoSo, soDangKy, quyenSo, trangSo}`` plus, for a birth, ``soDinhDanh`` (a new
+  12-digit personal ID number agreeing with the birth date and sex). The same ``maHoSo`` sent
+  again answers the first result (a resend after a lost answer registers nothing twice).
+- ``/hotich/1.0/traTrangThaiHoSo`` ``{maDonVi, maHoSo}``: ``data: {maHoSo, trangThai}``, the
+  status walking one step per call (see ``lgsp.simulators.civil_status_state``).
+
+Answers are HTTP 200 JSON ``{status: "OK"|"FAIL", errorCode, errorMessage, data}``:
+
+====  ==========================================================================
+0     success
+100   no API key, or a key that belongs to no unit
+101   IP not allowed: NOT simulated (every address is allowed)
+106   the key belongs to another unit than ``maDonVi``
+200   a required field is missing or empty
+201   no such ``maHoSo`` registered by this unit
+302   a field has the wrong JSON type (or the body is not a JSON object)
+500   bad data: unknown ``module``, unreadable date or sex, a body that is not JSON
+999   TRANSIENT, the simulator's own: injected by ``error_rate`` (``error_kind="fail"``)
+====  ==========================================================================
+
+Switches (``POST /_simulator/config`` with ``latency``, ``error_rate``, ``error_kind``, ``down``):
+``down`` answers 503 at once; ``latency`` delays each call; ``error_rate`` fails that share of
+calls with code 999, or HTTP 503 with ``error_kind="http"``. ``GET /_simulator/state`` shows
+switches and records. ``/_simulator/*`` ignores the switches.
+
+Not for: production, persistence, or the full registration rules (the schemas check those).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from lgsp.simulators.civil_status_state import (
+    MODULES,
+    CivilStatusConfig,
+    CivilStatusErrorCode,
+    CivilStatusState,
+)
+
+__all__ = ["CIVIL_STATUS_STATE", "create_civil_status_app", "run_civil_status_simulator"]
+
+log = structlog.get_logger(__name__)
+
+CIVIL_STATUS_STATE = web.AppKey("civil_status_state", CivilStatusState)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Code = CivilStatusErrorCode
+
+_REQUIRED_DATA = {
+    "KS": ("nksHoTen", "nksGioiTinh", "nksNgaySinh"),
+    "KT": ("nktHoTen", "nktNgayChet"),
+    "KH": ("chongHoTen", "voHoTen"),
+}
+_MALE = {"1", "nam", "male"}
+_FEMALE = {"2", "nữ", "nu", "female"}
+
+
+class _Refused(Exception):
+    def __init__(self, code: CivilStatusErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _answer(
+    code: CivilStatusErrorCode = Code.OK, message: str = "", data: Any = None
+) -> web.Response:
+    return web.json_response(
+        {
+            "status": "OK" if code is Code.OK else "FAIL",
+            "errorCode": int(code),
+            "errorMessage": message or ("Thành công" if code is Code.OK else ""),
+            "data": data,
+        }
+    )
+
+
+@web.middleware
+async def _switches(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/_simulator/"):
+        return await handler(request)
+    state = request.app[CIVIL_STATUS_STATE]
+    if state.switches.down:
+        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
+    if state.switches.latency > 0:
+        await asyncio.sleep(state.switches.latency)
+    if state.inject_error():
+        if state.switches.error_kind == "http":
+            return web.Response(status=503, text="Service Unavailable")
+        return _answer(Code.TRY_LATER, "Hệ thống đang bận, vui lòng thử lại sau")
+    try:
+        return await handler(request)
+    except _Refused as refused:
+        log.info("civil_status.refused", path=request.path, code=int(refused.code))
+        return _answer(refused.code, refused.message)
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        raise _Refused(Code.INCOMPLETE, f"thiếu trường {name}")
+    if not isinstance(value, str):
+        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
+    return value
+
+
+def _date(value: str, name: str) -> dt.date:
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value[:10], form).date()
+        except ValueError:
+            continue
+    raise _Refused(Code.BAD_DATA, f"{name} không phải là ngày")
+
+
+async def _caller(request: web.Request) -> tuple[str, dict[str, Any]]:
+    """The calling unit and the body, once its key matches ``maDonVi``."""
+    state = request.app[CIVIL_STATUS_STATE]
+    key = request.headers.get(state.config.api_key_header, "")
+    key_unit = state.unit_of_key(key) if key else None
+    if key_unit is None:
+        raise _Refused(Code.AUTH, "xác thực không thành công")
+    try:
+        body = json.loads(await request.read())
+    except ValueError as exc:
+        raise _Refused(Code.BAD_DATA, "dữ liệu không phải JSON") from exc
+    if not isinstance(body, dict):
+        raise _Refused(Code.BAD_DATA_TYPE, "dữ liệu phải là một đối tượng JSON")
+    unit = _text(body, "maDonVi")
+    if unit != key_unit:
+        raise _Refused(Code.WRONG_AGENCY, f"khóa không thuộc đơn vị {unit}")
+    return unit, body
+
+
+def _personal_id(state: CivilStatusState, data: dict[str, Any]) -> str:
+    birth_date = _date(data["nksNgaySinh"], "nksNgaySinh")
+    sex = data["nksGioiTinh"].strip().lower()
+    if sex not in _MALE | _FEMALE:
+        raise _Refused(Code.BAD_DATA, "nksGioiTinh không hợp lệ")
+    return state.personal_id(birth_date, female=sex in _FEMALE)
+
+
+async def register(request: web.Request) -> web.Response:
+    state = request.app[CIVIL_STATUS_STATE]
+    unit, body = await _caller(request)
+    module = _text(body, "module")
+    dossier_id = _text(body, "maHoSo")
+    received = _text(body, "ngayTiepNhan")
+    if "data" not in body or body["data"] is None:
+        raise _Refused(Code.INCOMPLETE, "thiếu trường data")
+    data = body["data"]
+    if not isinstance(data, dict):
+        raise _Refused(Code.BAD_DATA_TYPE, "data phải là một đối tượng JSON")
+    if module not in MODULES:
+        raise _Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
+    _date(received, "ngayTiepNhan")
+    for name in _REQUIRED_DATA[module]:
+        _text(data, name)
+    known = state.find(unit, dossier_id)
+    if known is not None:
+        return _answer(data=known.result())
+    personal_id = _personal_id(state, data) if module == "KS" else None
+    record = state.register(
+        unit=unit,
+        module=module,
+        dossier_id=dossier_id,
+        received=received,
+        data=data,
+        personal_id=personal_id,
+    )
+    log.info("civil_status.registered", unit=unit, module=module, number=record.number)
+    return _answer(data=record.result())
+
+
+async def dossier_status(request: web.Request) -> web.Response:
+    state = request.app[CIVIL_STATUS_STATE]
+    unit, body = await _caller(request)
+    dossier_id = _text(body, "maHoSo")
+    record = state.find(unit, dossier_id)
+    if record is None:
+        raise _Refused(Code.NOT_FOUND, f"không tìm thấy hồ sơ {dossier_id}")
+    status = record.next_status()
+    return _answer(data={"maHoSo": dossier_id, "trangThai": int(status)})
+
+
+async def change_switches(request: web.Request) -> web.Response:
+    state = request.app[CIVIL_STATUS_STATE]
+    try:
+        changes = await request.json()
+        if not isinstance(changes, dict):
+            raise ValueError("the body must be a JSON object")
+        state.switches.update(changes)
+    except ValueError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    log.info("civil_status.switches", **state.switches.describe())
+    return web.json_response(state.switches.describe())
+
+
+async def show_state(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CIVIL_STATUS_STATE].describe())
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post("/hotich/1.0/dangKyHoTich", register)
+    app.router.add_post("/hotich/1.0/traTrangThaiHoSo", dossier_status)
+    app.router.add_post("/_simulator/config", change_switches)
+    app.router.add_get("/_simulator/state", show_state)
+
+
+def create_civil_status_app(config: CivilStatusConfig) -> web.Application:
+    """The simulator as an app; its state is ``app[CIVIL_STATUS_STATE]``."""
+    app = web.Application(middlewares=[_switches])
+    app[CIVIL_STATUS_STATE] = CivilStatusState(config)
+    setup_routes(app)
+    return app
+
+
+@asynccontextmanager
+async def run_civil_status_simulator(
+    config: CivilStatusConfig, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve the simulator on ``host:port`` (0 picks a free port); yields its base URL."""
+    runner = web.AppRunner(create_civil_status_app(config), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        shown = f"[{host}]" if ":" in host else host
+        yield f"http://{shown}:{bound}"
+    finally:
+        await runner.cleanup()
