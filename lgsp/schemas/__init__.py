@@ -12,6 +12,14 @@ from pydantic import Field, TypeAdapter
 
 from lgsp.schemas._base import AgencyCode, LGSPModel, parse_agency_code
 from lgsp.schemas.civil_status import BirthRegistration, PersonalId
+from lgsp.schemas.civil_status_death import DeathNotice, DeathRegistration, Deceased
+from lgsp.schemas.civil_status_lookup import CivilStatusLookup, RecordKind
+from lgsp.schemas.civil_status_marriage import (
+    Husband,
+    MaritalStatus,
+    MarriageRegistration,
+    Wife,
+)
 from lgsp.schemas.document import (
     Business,
     BusinessDocType,
@@ -19,18 +27,24 @@ from lgsp.schemas.document import (
     DocumentStatus,
     StatusCode,
 )
+from lgsp.schemas.dossier import Channel, DossierStatus, DossierSync, ProcessingStep
 from lgsp.schemas.envelope import (
     BirthRegistrationSubmission,
+    CatalogLookupSubmission,
     CitizenLookupSubmission,
+    CivilStatusLookupSubmission,
+    DeathRegistrationSubmission,
     DocumentReplaceSubmission,
     DocumentRevokeSubmission,
     DocumentSendSubmission,
     DocumentStatusSubmission,
     DocumentUpdateSubmission,
+    DossierSyncSubmission,
     Envelope,
+    MarriageRegistrationSubmission,
     Submission,
 )
-from lgsp.schemas.national import CitizenLookup
+from lgsp.schemas.national import CatalogLookup, CitizenLookup
 
 __all__ = [
     "MESSAGE_TYPES",
@@ -40,14 +54,28 @@ __all__ = [
     "BirthRegistration",
     "Business",
     "BusinessDocType",
+    "CatalogLookup",
+    "Channel",
     "CitizenLookup",
+    "CivilStatusLookup",
+    "DeathNotice",
+    "DeathRegistration",
+    "Deceased",
     "DocumentSend",
     "DocumentStatus",
+    "DossierStatus",
+    "DossierSync",
     "Envelope",
+    "Husband",
     "LGSPModel",
+    "MaritalStatus",
+    "MarriageRegistration",
     "PersonalId",
+    "ProcessingStep",
+    "RecordKind",
     "StatusCode",
     "Submission",
+    "Wife",
     "axis_of",
     "parse_agency_code",
 ]
@@ -59,7 +87,12 @@ AnySubmission = Annotated[
     | DocumentReplaceSubmission
     | DocumentStatusSubmission
     | BirthRegistrationSubmission
-    | CitizenLookupSubmission,
+    | DeathRegistrationSubmission
+    | MarriageRegistrationSubmission
+    | CivilStatusLookupSubmission
+    | CitizenLookupSubmission
+    | CatalogLookupSubmission
+    | DossierSyncSubmission,
     Field(discriminator="type"),
 ]
 
@@ -74,7 +107,12 @@ MESSAGE_TYPES: dict[str, type[Submission]] = {
         DocumentReplaceSubmission,
         DocumentStatusSubmission,
         BirthRegistrationSubmission,
+        DeathRegistrationSubmission,
+        MarriageRegistrationSubmission,
+        CivilStatusLookupSubmission,
         CitizenLookupSubmission,
+        CatalogLookupSubmission,
+        DossierSyncSubmission,
     )
 }
 """Every message type the platform knows, by its ``type`` string."""

@@ -8,7 +8,8 @@ out of order.
 
 Not for: the Ministry's wire format (``{maDonVi, module, maHoSo, ngayTiepNhan, data}``, its codes
 for sex, ethnicity or registration kind: the adapter's job), registration results
-(``soDinhDanh``, ``soDangKy``...), death and marriage (to come), or any I/O.
+(``soDinhDanh``, ``soDangKy``...), death and marriage (``civil_status_death``,
+``civil_status_marriage``), lookups (``civil_status_lookup``), or any I/O.
 """
 
 from __future__ import annotations

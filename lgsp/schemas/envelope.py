@@ -21,22 +21,43 @@ from pydantic_core import PydanticCustomError
 
 from lgsp.schemas._base import AgencyCode, LGSPModel
 from lgsp.schemas.civil_status import BirthRegistration
+from lgsp.schemas.civil_status_death import DeathRegistration
+from lgsp.schemas.civil_status_lookup import CivilStatusLookup
+from lgsp.schemas.civil_status_marriage import MarriageRegistration
 from lgsp.schemas.document import BusinessDocType, DocumentSend, DocumentStatus
-from lgsp.schemas.national import CitizenLookup
+from lgsp.schemas.dossier import DossierSync
+from lgsp.schemas.national import CatalogLookup, CitizenLookup
 
 __all__ = [
     "BirthRegistrationSubmission",
+    "CatalogLookupSubmission",
     "CitizenLookupSubmission",
+    "CivilStatusLookupSubmission",
+    "DeathRegistrationSubmission",
     "DocumentReplaceSubmission",
     "DocumentRevokeSubmission",
     "DocumentSendSubmission",
     "DocumentStatusSubmission",
     "DocumentUpdateSubmission",
+    "DossierSyncSubmission",
     "Envelope",
+    "MarriageRegistrationSubmission",
     "Submission",
 ]
 
-Body = DocumentSend | DocumentStatus | BirthRegistration | CitizenLookup
+# Read by ``Envelope`` in smart mode: no two bodies accept the same JSON (``CivilStatusLookup``
+# requires ``record_kind``, which ``CitizenLookup`` refuses), so the body cannot change kind.
+Body = (
+    DocumentSend
+    | DocumentStatus
+    | BirthRegistration
+    | DeathRegistration
+    | MarriageRegistration
+    | CivilStatusLookup
+    | CitizenLookup
+    | CatalogLookup
+    | DossierSync
+)
 
 
 class Submission(LGSPModel):
@@ -137,6 +158,44 @@ class CitizenLookupSubmission(Submission):
     request_reply: ClassVar[bool] = True
     type: Literal["national.citizen_lookup"]
     body: CitizenLookup
+
+
+class DeathRegistrationSubmission(Submission):
+    """``civil_status.death``: a death registration (đăng ký khai tử)."""
+
+    type: Literal["civil_status.death"]
+    body: DeathRegistration
+
+
+class MarriageRegistrationSubmission(Submission):
+    """``civil_status.marriage``: a marriage registration (đăng ký kết hôn)."""
+
+    type: Literal["civil_status.marriage"]
+    body: MarriageRegistration
+
+
+class CivilStatusLookupSubmission(Submission):
+    """``civil_status.lookup``: a civil-status record lookup (request-reply)."""
+
+    request_reply: ClassVar[bool] = True
+    type: Literal["civil_status.lookup"]
+    body: CivilStatusLookup
+
+
+class CatalogLookupSubmission(Submission):
+    """``national.catalog_lookup``: a shared catalogue lookup (request-reply)."""
+
+    request_reply: ClassVar[bool] = True
+    type: Literal["national.catalog_lookup"]
+    body: CatalogLookup
+
+
+class DossierSyncSubmission(Submission):
+    """``national.dossier_sync``: a dossier's state for the National Public Service Portal,
+    addressed to the portal's agency code."""
+
+    type: Literal["national.dossier_sync"]
+    body: DossierSync
 
 
 class Envelope(LGSPModel):
