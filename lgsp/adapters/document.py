@@ -134,8 +134,14 @@ class DocumentAdapter:
             "a recipient refused the message"
         )
         attempt = attempt_of(delivery)
-        if any(not isinstance(f, PermanentDeliveryError) for f in failures):
+        transient = [f for f in failures if not isinstance(f, PermanentDeliveryError)]
+        if transient:
             delay = self._policy.next_delay(attempt, now=_now(), deadline=message.deadline)
+            if all(isinstance(f, CircuitOpen) for f in transient):
+                # The endpoint was not called: the message waits for its circuit (about the
+                # cooldown, bounded only by the deadline), not for the retry schedule's steps,
+                # and is not given up for having waited.
+                delay = self._circuit_wait(message)
             if delay is not None:
                 next_at = _now() + timedelta(seconds=delay)
                 detail = {"reason": reason, "attempt": attempt + 1, "next_at": next_at.isoformat()}
@@ -228,6 +234,14 @@ class DocumentAdapter:
             else None,
         )
         return None
+
+    def _circuit_wait(self, message: DocumentMessage) -> float | None:
+        wait = self._ctx.settings.breaker_cooldown * (
+            1.0 - self._policy.jitter * self._policy.rand()
+        )
+        if message.deadline is not None and _now() + timedelta(seconds=wait) > message.deadline:
+            return None
+        return wait
 
     async def _judge(self, endpoint: str, error: DeliveryError) -> None:
         """What a failure says about its endpoint: a refusal (4xx) means it is up; a timeout,
