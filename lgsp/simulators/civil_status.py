@@ -54,6 +54,7 @@ from lgsp.simulators.civil_status_state import (
     CivilStatusErrorCode,
     CivilStatusState,
 )
+from lgsp.simulators.control import setup_control_routes
 
 __all__ = ["CIVIL_STATUS_STATE", "create_civil_status_app", "run_civil_status_simulator"]
 
@@ -201,28 +202,10 @@ async def dossier_status(request: web.Request) -> web.Response:
     return _answer(data={"maHoSo": dossier_id, "trangThai": int(status)})
 
 
-async def change_switches(request: web.Request) -> web.Response:
-    state = request.app[CIVIL_STATUS_STATE]
-    try:
-        changes = await request.json()
-        if not isinstance(changes, dict):
-            raise ValueError("the body must be a JSON object")
-        state.switches.update(changes)
-    except ValueError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
-    log.info("civil_status.switches", **state.switches.describe())
-    return web.json_response(state.switches.describe())
-
-
-async def show_state(request: web.Request) -> web.Response:
-    return web.json_response(request.app[CIVIL_STATUS_STATE].describe())
-
-
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/hotich/1.0/dangKyHoTich", register)
     app.router.add_post("/hotich/1.0/traTrangThaiHoSo", dossier_status)
-    app.router.add_post("/_simulator/config", change_switches)
-    app.router.add_get("/_simulator/state", show_state)
+    setup_control_routes(app, lambda app: app[CIVIL_STATUS_STATE], "civil_status")
 
 
 def create_civil_status_app(config: CivilStatusConfig) -> web.Application:

@@ -45,6 +45,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from lgsp.simulators.control import setup_control_routes
 from lgsp.simulators.national_platform_state import NationalConfig, NationalState, StatusOutOfOrder
 
 __all__ = ["NATIONAL_STATE", "create_national_app", "run_national_simulator"]
@@ -193,31 +194,13 @@ async def dossier_history(request: web.Request) -> web.Response:
     return web.json_response(dossier.answer())
 
 
-async def change_switches(request: web.Request) -> web.Response:
-    state = request.app[NATIONAL_STATE]
-    try:
-        changes = await request.json()
-        if not isinstance(changes, dict):
-            raise ValueError("the body must be a JSON object")
-        state.switches.update(changes)
-    except ValueError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
-    log.info("national.switches", **state.switches.describe())
-    return web.json_response(state.switches.describe())
-
-
-async def show_state(request: web.Request) -> web.Response:
-    return web.json_response(request.app[NATIONAL_STATE].describe())
-
-
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/token", issue_token)
     app.router.add_get("/dancu/1.0/congdan/{personal_id}", citizen)
     app.router.add_get("/dmdc/1.0/{catalog}/{code}", catalog_entry)
     app.router.add_post("/dvcqg/1.0/hoso/dongbo", sync_dossier)
     app.router.add_get("/dvcqg/1.0/hoso/{dossier_id}", dossier_history)
-    app.router.add_post("/_simulator/config", change_switches)
-    app.router.add_get("/_simulator/state", show_state)
+    setup_control_routes(app, lambda app: app[NATIONAL_STATE], "national")
 
 
 def create_national_app(

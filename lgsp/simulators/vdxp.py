@@ -47,6 +47,7 @@ from aiohttp import web
 
 from lgsp.adapters.vdxp.client import VdxpErrorCode
 from lgsp.adapters.vdxp.signing import HEADER_PREFIX, verify_signed_headers
+from lgsp.simulators.control import setup_control_routes
 from lgsp.simulators.vdxp_state import VdxpConfig, VdxpState, VdxpSystem, recipients_of
 
 __all__ = ["VDXP_STATE", "create_vdxp_app", "run_vdxp_simulator"]
@@ -242,23 +243,6 @@ async def count_received(request: web.Request) -> web.Response:
     return _answer(data=len(request.app[VDXP_STATE].received_by(system_id, service_type)))
 
 
-async def change_switches(request: web.Request) -> web.Response:
-    state = request.app[VDXP_STATE]
-    try:
-        changes = await request.json()
-        if not isinstance(changes, dict):
-            raise ValueError("the body must be a JSON object")
-        state.switches.update(changes)
-    except ValueError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
-    log.info("vdxp.switches", **state.switches.describe())
-    return web.json_response(state.switches.describe())
-
-
-async def show_state(request: web.Request) -> web.Response:
-    return web.json_response(request.app[VDXP_STATE].describe())
-
-
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/sendEdoc", send_edoc)
     app.router.add_post("/getReceivedEdocList", received_list)
@@ -267,8 +251,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/updateStatus", update_status)
     app.router.add_post("/getAgenciesList", agencies_list)
     app.router.add_get("/countReceiveEdoc", count_received)
-    app.router.add_post("/_simulator/config", change_switches)
-    app.router.add_get("/_simulator/state", show_state)
+    setup_control_routes(app, lambda app: app[VDXP_STATE], "vdxp")
 
 
 def create_vdxp_app(config: VdxpConfig) -> web.Application:
