@@ -30,7 +30,8 @@ __all__ = ["main"]
 
 log = structlog.get_logger("lgsp")
 
-_DOCUMENT_AXIS_ADAPTERS = ("document",)
+_AXES = ("document", "civil_status", "national")
+"""The axes ``lgsp run`` starts an adapter for, and ``lgsp adapter`` accepts."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="gateway and adapters in one process (production settings)")
     sub.add_parser("gateway", help="the HTTP gateway alone")
     adapter = sub.add_parser("adapter", help="one axis's adapter alone")
-    adapter.add_argument("axis", choices=_DOCUMENT_AXIS_ADAPTERS)
+    adapter.add_argument("axis", choices=_AXES)
 
     systems = sub.add_parser("systems", help="register and list provincial systems")
     systems_sub = systems.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -154,10 +155,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
     match args.command:
         case "demo":
-            status = asyncio.run(run_demo(settings, serve=not args.no_serve))
-            return 0 if status == "delivered" else 1
+            ok = asyncio.run(run_demo(settings, serve=not args.no_serve))
+            return 0 if ok else 1
         case "run":
-            asyncio.run(_serve(settings, gateway=True, axes=_DOCUMENT_AXIS_ADAPTERS))
+            asyncio.run(_serve(settings, gateway=True, axes=_AXES))
         case "gateway":
             asyncio.run(_serve(settings, gateway=True, axes=()))
         case "adapter":

@@ -3,21 +3,24 @@
     async with Client("https://lgsp.example.gov.vn", api_key="lgsp_key_...") as lgsp:
         accepted = await lgsp.send("document.send", ["000.00.01.H41"], body)
         message = await lgsp.message(accepted.id)
+        citizen = await lgsp.request("national.citizen_lookup", {"personal_id": "0010..."})
 
 Every error answer is raised as ``ApiError`` carrying the problem details (``status``, ``detail``
 and, for invalid messages, ``errors`` naming each field). Pass ``transport=`` to test without a
-network (``httpx.MockTransport``).
+network (``httpx.MockTransport``). A lookup that gets no answer in time is an ``ApiError`` with
+status 504; one whose far side failed, 502.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-__all__ = ["Accepted", "ApiError", "Client"]
+__all__ = ["Accepted", "Answer", "ApiError", "Client"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,17 @@ class Accepted:
     id: str
     status: str
     location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer to a lookup: ``found`` false (and ``answer`` ``None``) when there is no such
+    record."""
+
+    id: str
+    type: str
+    found: bool
+    answer: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -93,6 +107,19 @@ class Client:
         response = await self._http.post("/v1/messages", json=payload, headers=headers)
         data = _checked(response)
         return Accepted(data["id"], data["status"], response.headers.get("Location", ""))
+
+    async def request(
+        self, type: str, body: dict[str, Any], deadline: datetime | None = None
+    ) -> Answer:
+        """Ask a lookup (``national.citizen_lookup``, ``civil_status.lookup``, ...) and wait for
+        its answer, until ``deadline`` (timezone-aware) or lgsp's own limit. Lookups are not
+        kept: there is nothing to read back later. Set the client's ``timeout`` longer than the
+        wait, or the client gives up first."""
+        payload: dict[str, Any] = {"type": type, "body": body}
+        if deadline is not None:
+            payload["deadline"] = deadline.isoformat()
+        data = _checked(await self._http.post("/v1/requests", json=payload))
+        return Answer(data["id"], data["type"], bool(data["found"]), data.get("answer"))
 
     async def message(self, message_id: str) -> dict[str, Any]:
         """The message's status and history (only its sender and recipients may read it)."""

@@ -12,6 +12,9 @@ callers only ever catch these::
     ├── NotFound                    no such message, or not visible to the caller (404)
     ├── IdempotencyConflict         same Idempotency-Key, other request (409)
     ├── RoutingError                no way to reach a recipient (422 at the door, dead letter later)
+    ├── RequestFailed               a lookup (request-reply) got no usable answer
+    │   ├── RequestTimeout          no answer before the deadline (504)
+    │   └── FarSideFailed           the far side (national platform, ministry) failed (502)
     ├── Unavailable                 a dependency cannot take work now (503); nothing was accepted
     │   ├── BrokerUnavailable
     │   └── JournalUnavailable
@@ -33,6 +36,7 @@ __all__ = [
     "BrokerUnavailable",
     "ConfigurationError",
     "DeliveryError",
+    "FarSideFailed",
     "FieldError",
     "IdempotencyConflict",
     "JournalUnavailable",
@@ -40,6 +44,8 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "PermanentDeliveryError",
+    "RequestFailed",
+    "RequestTimeout",
     "RetryLater",
     "RoutingError",
     "TransientDeliveryError",
@@ -86,6 +92,18 @@ class IdempotencyConflict(LGSPError):
 
 class RoutingError(LGSPError):
     """A recipient the platform has no way to reach."""
+
+
+class RequestFailed(LGSPError):
+    """A synchronous request (a lookup) got no usable answer."""
+
+
+class RequestTimeout(RequestFailed):
+    """No answer came before the request's deadline; a later answer is dropped."""
+
+
+class FarSideFailed(RequestFailed):
+    """The system that answers the request (national platform, ministry) failed or is down."""
 
 
 class Unavailable(LGSPError):

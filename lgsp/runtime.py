@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from lgsp.adapters import Adapter, AdapterContext, load_adapter
+from lgsp.adapters.base import Answerer
 from lgsp.adapters.vdxp.bridge import NationalInbox
 from lgsp.bus import Bus, create_bus
 from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
@@ -100,12 +101,17 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
 
 
 async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapter]:
-    """Consume each axis's queue; with the document axis, also poll the national document axis
-    when one is configured (the poller stops with the bus)."""
+    """Consume each axis's queue, and answer its requests when its adapter is an ``Answerer``;
+    with the document axis, also poll the national document axis when one is configured (the
+    poller stops with the bus)."""
     adapters = [load_adapter(axis, services.adapter_context()) for axis in axes]
     for adapter in adapters:
         await services.bus.consume(adapter.axis, adapter.handle)
-        log.info("adapter_started", axis=adapter.axis)
+        answers = False
+        if isinstance(adapter, Answerer):
+            await services.bus.serve_requests(adapter.axis, adapter.answer)
+            answers = True
+        log.info("adapter_started", axis=adapter.axis, answers_requests=answers)
     if axes:
         # Whoever delivers also keeps the dead letters: what the broker dead-lettered at a
         # queue's delivery limit is recorded in the journal, where operators look.

@@ -47,6 +47,44 @@ class Settings(BaseSettings):
     national_document_secret: str = ""
     national_poll_interval: float = Field(default=5.0, gt=0)
     """Seconds between polls of the national document axis for received packages."""
+    request_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a lookup (``POST /v1/requests``) waits for its answer when the caller sets no
+    ``deadline``."""
+    request_max_timeout: float = Field(default=30.0, gt=0)
+    """The longest a lookup may wait, whatever ``deadline`` the caller asks for."""
+
+    # The civil-status axis: the Ministry of Justice's civil-status system and the agencies the
+    # joined procedures (LTKS, LTKT) fan out to. Empty URL: that service is not configured.
+    civil_status_url: str = ""
+    """Base URL of the Ministry's civil-status service (``.../hotich/1.0/dangKyHoTich``)."""
+    civil_status_unit: str = ""
+    """``maDonVi``: this province's unit code at the Ministry."""
+    civil_status_api_key: str = Field(default="", repr=False)
+    civil_status_api_key_header: str = "X-API-Key"
+    civil_status_poll_interval: float = Field(default=30.0, gt=0)
+    """Seconds between status checks (``traTrangThaiHoSo``) of a registration not yet done."""
+    residence_url: str = ""
+    """The residence registry (cư trú): permanent residence for LTKS, its removal for LTKT."""
+    residence_api_key: str = Field(default="", repr=False)
+    health_insurance_url: str = ""
+    """Social security's health insurance (BHYT) card service, for LTKS."""
+    health_insurance_api_key: str = Field(default="", repr=False)
+    funeral_allowance_url: str = ""
+    """Social security's funeral allowance (trợ cấp mai táng) service, for LTKT."""
+    funeral_allowance_api_key: str = Field(default="", repr=False)
+
+    # The national axis: the national data platform (NDXP) and the public service portal.
+    national_platform_url: str = ""
+    """Base URL of the national data platform (``/token``, ``/dancu/1.0/...``)."""
+    national_client_id: str = ""
+    national_client_secret: str = Field(default="", repr=False)
+    national_citizen_api: str = "dancu/1.0"
+    """``<api>/<version>`` of the population lookup."""
+    national_catalog_version: str = "1.0"
+    """Version of the shared catalogue APIs (``/<catalog>/<version>/...``)."""
+    national_portal_api: str = "dvcqg/1.0"
+    """``<api>/<version>`` of the public service portal's dossier sync."""
+
     publish_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for the broker to confirm a publish before answering 503."""
     journal_timeout: float = Field(default=5.0, gt=0)

@@ -212,7 +212,9 @@ async def drop_topology(broker_url: str, prefix: str) -> None:
     queues = [topology.work_queue(a) for a in topology.axes]
     queues += [topology.unroutable_queue, topology.dead_queue]
     queues += [topology.delay_queue(step) for step in topology.delay_steps]
+    queues += [topology.request_queue(a) for a in topology.axes]
     exchanges = [topology.messages_exchange, topology.unroutable_exchange, topology.dead_exchange]
+    exchanges += [topology.requests_exchange]
     exchanges += [topology.delay_exchange(step) for step in topology.delay_steps]
     connection = await aio_pika.connect(broker_url)
     try:

@@ -12,12 +12,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 from pydantic import ValidationError
 
-from lgsp.bus import Bus, Delivery
+from lgsp.bus import Bus, Delivery, Reply
 from lgsp.documents.blobs import BlobStore
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
 from lgsp.journal import Journal, MessageRecord
@@ -29,6 +29,7 @@ __all__ = [
     "Adapter",
     "AdapterContext",
     "AdapterFactory",
+    "Answerer",
     "accepted_record",
     "load_adapter",
     "read_envelope",
@@ -53,6 +54,17 @@ class Adapter(Protocol):
 
     async def handle(self, delivery: Delivery) -> None:
         """Deliver one message; raise ``TransientDeliveryError`` or ``PermanentDeliveryError``."""
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    """An adapter that also answers its axis's requests (lookups, ``POST /v1/requests``)."""
+
+    axis: str
+
+    async def answer(self, delivery: Delivery) -> Reply:
+        """Answer one request; raise nothing the far side's failure can explain (reply
+        ``FAILED`` with a detail instead)."""
 
 
 class AdapterFactory(Protocol):

@@ -8,9 +8,12 @@ from lgsp.bus.base import (
     Handler,
     Outcome,
     OutgoingMessage,
+    Reply,
+    ReplyOutcome,
+    RequestHandler,
     attempt_of,
 )
-from lgsp.bus.memory import MemoryBus
+from lgsp.bus.memory import MemoryBroker, MemoryBus
 from lgsp.bus.rabbit import RabbitBus, redact_url
 from lgsp.bus.topology import AXES, Topology
 from lgsp.settings import Settings
@@ -22,10 +25,14 @@ __all__ = [
     "Bus",
     "Delivery",
     "Handler",
+    "MemoryBroker",
     "MemoryBus",
     "Outcome",
     "OutgoingMessage",
     "RabbitBus",
+    "Reply",
+    "ReplyOutcome",
+    "RequestHandler",
     "Topology",
     "attempt_of",
     "create_bus",

@@ -8,6 +8,7 @@ into ack, requeue or dead letter is decided once, here, in ``settle_outcome``.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,9 @@ __all__ = [
     "Handler",
     "Outcome",
     "OutgoingMessage",
+    "Reply",
+    "ReplyOutcome",
+    "RequestHandler",
     "attempt_of",
     "run_handler",
 ]
@@ -50,6 +54,8 @@ class OutgoingMessage:
     correlation_id: str | None = None
     content_type: str = "application/json"
     timestamp: datetime | None = None
+    reply_to: str | None = None
+    """A request's: the queue its reply goes to (set by ``Bus.request``, not by callers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,8 @@ class Delivery:
     delivery_count: int
     """How many times the broker handed this message out before (0 the first time)."""
     timestamp: datetime | None = None
+    reply_to: str | None = None
+    """Set on a request: where ``serve_requests`` sends its reply."""
 
     def as_outgoing(
         self, *, routing_key: str | None = None, headers: Mapping[str, Any] | None = None
@@ -82,6 +90,7 @@ class Delivery:
             correlation_id=self.correlation_id,
             content_type=self.content_type,
             timestamp=self.timestamp,
+            reply_to=self.reply_to,
         )
 
 
@@ -92,6 +101,50 @@ def attempt_of(delivery: Delivery) -> int:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class ReplyOutcome(enum.StrEnum):
+    """What the far side said to a request (a lookup)."""
+
+    FOUND = "found"
+    """An answer: the gateway returns 200 with it."""
+    NOT_FOUND = "not_found"
+    """The far side knows no such record: 200 with ``found: false``."""
+    FAILED = "failed"
+    """The far side failed, refused or is down: the gateway answers 502 with ``detail``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An adapter's answer to a request, carried back on the requesting gateway's reply queue."""
+
+    outcome: ReplyOutcome
+    answer: Mapping[str, Any] | None = None
+    detail: str | None = None
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {"outcome": self.outcome.value, "answer": self.answer, "detail": self.detail},
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Reply:
+        """Read a reply; anything unreadable is a ``FAILED`` reply saying so."""
+        try:
+            data = json.loads(raw)
+            outcome = ReplyOutcome(data["outcome"])
+            answer = data.get("answer")
+            detail = data.get("detail")
+        except (ValueError, KeyError, TypeError):
+            return cls(ReplyOutcome.FAILED, detail="unreadable reply from the adapter")
+        if answer is not None and not isinstance(answer, dict):
+            return cls(ReplyOutcome.FAILED, detail="unreadable reply from the adapter")
+        return cls(outcome, answer, detail if isinstance(detail, str) else None)
+
+
+RequestHandler = Callable[[Delivery], Awaitable[Reply]]
+"""Answers one request; an exception it raises is replied as ``FAILED``."""
 
 
 class Outcome(enum.Enum):
@@ -126,6 +179,20 @@ class Bus(Protocol):
 
     async def consume_dead_letters(self, handler: Handler) -> None:
         """Start handing the dead-letter queue to ``handler`` until ``close``."""
+
+    async def request(self, message: OutgoingMessage, within: float) -> Reply:
+        """Send a request to its axis's request queue and wait up to ``within`` seconds for the
+        reply on this process's own reply queue (matched by correlation id: the message id).
+
+        The request expires with its wait: it carries the remaining time as its expiration and
+        its deadline in ``x-lgsp-deadline`` (kept when the caller set one). Raises
+        ``RequestTimeout`` when no reply comes in time (a later one is dropped) and
+        ``BrokerUnavailable`` when the request cannot be published."""
+
+    async def serve_requests(self, axis: str, handler: RequestHandler) -> None:
+        """Start answering the axis's requests with ``handler`` until ``close``; each reply goes
+        to the requester's reply queue. Requests past their deadline are dropped unanswered, and
+        an exception ``handler`` raises is replied as ``FAILED``."""
 
     async def stop_consuming(self, grace: float) -> None:
         """Take no more deliveries, and wait up to ``grace`` seconds for those in hand.

@@ -4,12 +4,19 @@ For ``lgsp demo`` and fast unit tests. It routes like the real topology (axis wo
 alternate exchange for the unroutable, dead letters), settles like it (ack, requeue up to the
 delivery limit, then dead letter) and runs handlers concurrently up to the prefetch. It keeps
 nothing across a restart: durability is RabbitMQ's job.
+
+Requests (lookups) wait in a request queue per axis, apart from the work; expired ones are dropped
+from the head of the queue as RabbitMQ drops them. Each bus instance has its own reply queue, so
+several instances sharing one ``MemoryBroker`` (two gateways and an adapter, in a test) each get
+only their own replies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -22,13 +29,17 @@ from lgsp.bus.base import (
     Handler,
     Outcome,
     OutgoingMessage,
+    Reply,
+    RequestHandler,
     attempt_of,
     run_handler,
 )
+from lgsp.bus.replies import PendingReplies, as_request, expired, serve_one
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
+from lgsp.ids import new_message_id
 
-__all__ = ["MemoryBus"]
+__all__ = ["MemoryBroker", "MemoryBus"]
 
 log = structlog.get_logger(__name__)
 
@@ -44,13 +55,27 @@ class _Queue:
         self.available.set()
 
 
-class MemoryBus:
-    """In-process ``Bus``."""
+class MemoryBroker:
+    """What ``MemoryBus`` instances playing several processes on one broker share: the queues,
+    and the reply queue of each instance (its name to what takes its replies)."""
 
-    def __init__(self, topology: Topology, *, prefetch: int = 100) -> None:
+    def __init__(self) -> None:
+        self.queues: dict[str, _Queue] = {}
+        self.reply_queues: dict[str, Callable[[Delivery], None]] = {}
+
+
+class MemoryBus:
+    """In-process ``Bus``; pass one ``broker`` to several to have them share their queues."""
+
+    def __init__(
+        self, topology: Topology, *, prefetch: int = 100, broker: MemoryBroker | None = None
+    ) -> None:
         self.topology = topology
         self._prefetch = prefetch
-        self._queues: dict[str, _Queue] = {}
+        self._broker = broker or MemoryBroker()
+        self._queues = self._broker.queues
+        self._reply_queue = topology.reply_queue(uuid.uuid4().hex)
+        self._pending = PendingReplies()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._consumers: set[asyncio.Task[None]] = set()
@@ -60,11 +85,19 @@ class MemoryBus:
 
     async def start(self) -> None:
         t = self.topology
-        for name in (*map(t.work_queue, t.axes), t.unroutable_queue, t.dead_queue):
+        for name in (
+            *map(t.work_queue, t.axes),
+            *map(t.request_queue, t.axes),
+            t.unroutable_queue,
+            t.dead_queue,
+        ):
             self._queues.setdefault(name, _Queue(name))
+        self._broker.reply_queues[self._reply_queue] = self._on_reply
         self._started = True
 
     async def close(self) -> None:
+        self._broker.reply_queues.pop(self._reply_queue, None)
+        self._pending.fail_all(BrokerUnavailable("the bus closed before the reply came"))
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -120,6 +153,66 @@ class MemoryBus:
         self._consumers.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(self._consumers.discard)
+
+    @property
+    def pending_requests(self) -> int:
+        """How many requests this bus waits on a reply for now."""
+        return len(self._pending)
+
+    async def request(self, message: OutgoingMessage, within: float) -> Reply:
+        self._check()
+        axis = self.topology.axis_for(message.routing_key)
+        if axis is None:
+            raise BrokerUnavailable(f"no request queue takes {message.routing_key!r}")
+        request = as_request(message, within, self._reply_queue)
+        queue = self._queues[self.topology.request_queue(axis)]
+
+        async def send(_expiration: float) -> None:
+            self._check()
+            # Expired requests leave from the head of the queue, as RabbitMQ drops them; the
+            # deadline header is the expiration here.
+            while queue.ready and expired(queue.ready[0]):
+                queue.ready.popleft()
+            queue.put(_delivery(request))
+
+        return await self._pending.wait(request, within, send)
+
+    async def serve_requests(self, axis: str, handler: RequestHandler) -> None:
+        async def serve(delivery: Delivery) -> None:
+            reply = await serve_one(delivery, handler)
+            if reply is not None:
+                self._send_reply(delivery, reply)
+
+        await self._start_consumer(self.topology.request_queue(axis), serve)
+
+    def _send_reply(self, request: Delivery, reply: Reply) -> None:
+        correlation_id = request.correlation_id or request.message_id
+        if not self.is_connected():
+            log.warning("reply_not_sent", correlation_id=correlation_id, error="bus down")
+            return
+        take = self._broker.reply_queues.get(request.reply_to or "")
+        if take is None:
+            # The requester is gone (closed, or the request had no reply_to): as a reply to a
+            # deleted queue on RabbitMQ, it is dropped.
+            log.info("reply_queue_gone", correlation_id=correlation_id, reply_to=request.reply_to)
+            return
+        take(
+            Delivery(
+                message_id=new_message_id(),
+                routing_key=request.reply_to or "",
+                body=reply.to_bytes(),
+                type=f"{request.type}.reply",
+                headers={},
+                correlation_id=correlation_id,
+                content_type="application/json",
+                redelivered=False,
+                delivery_count=0,
+                timestamp=datetime.now(UTC),
+            )
+        )
+
+    def _on_reply(self, delivery: Delivery) -> None:
+        self._pending.resolve(delivery.correlation_id, Reply.from_bytes(delivery.body))
 
     async def stop_consuming(self, grace: float) -> None:
         for consumer in list(self._consumers):
@@ -180,4 +273,5 @@ def _delivery(message: OutgoingMessage) -> Delivery:
         redelivered=False,
         delivery_count=0,
         timestamp=message.timestamp,
+        reply_to=message.reply_to,
     )

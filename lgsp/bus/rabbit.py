@@ -9,6 +9,8 @@ Consuming: one channel per axis with a prefetch; each delivery runs the handler 
 ``run_handler``'s outcome. The robust connection reconnects and re-declares the topology and the
 consumers after a broker restart, so long-running processes resume on their own.
 
+Request-reply (lookups) runs on the same connection, in ``lgsp.bus.rabbit_requests``.
+
 A cluster: ``url`` may list its nodes, comma-separated
 (``amqp://u:p@rabbit-1:5672/v,amqp://u:p@rabbit-2:5672/v,amqp://u:p@rabbit-3:5672/v``; a comma
 inside a password is written ``%2C``). The first connection goes to the first node that answers,
@@ -20,12 +22,13 @@ Options come from the first URL. One URL behaves exactly as before.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
-import aiormq
 import structlog
 from aio_pika.abc import (
     AbstractChannel,
@@ -36,6 +39,7 @@ from aio_pika.abc import (
 )
 from pamqp.commands import Basic
 
+from lgsp.bus.amqp import BROKER_ERRORS, delivery_of
 from lgsp.bus.base import (
     ATTEMPT_HEADER,
     PARK_REASON_HEADER,
@@ -43,25 +47,19 @@ from lgsp.bus.base import (
     Handler,
     Outcome,
     OutgoingMessage,
+    Reply,
+    RequestHandler,
     attempt_of,
     run_handler,
 )
 from lgsp.bus.nodes import ClusterConnection, broker_urls, redact_url
+from lgsp.bus.rabbit_requests import REQUEST_QUEUE_ARGUMENTS, RabbitRequests
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
 
 __all__ = ["RabbitBus", "broker_urls", "redact_url"]
 
 log = structlog.get_logger(__name__)
-
-_BROKER_ERRORS = (
-    aiormq.exceptions.AMQPError,
-    aio_pika.exceptions.ChannelInvalidStateError,
-    ConnectionError,
-    OSError,
-    TimeoutError,
-    RuntimeError,  # aio-pika raises it for a channel used while its connection is re-opening
-)
 
 
 class RabbitBus:
@@ -97,6 +95,9 @@ class RabbitBus:
         self._idle = asyncio.Event()
         self._idle.set()
         self._topology_channel: AbstractChannel | None = None
+        self._rpc = RabbitRequests(
+            topology, self._publish, prefetch=prefetch, in_hand=self._one_in_hand
+        )
 
     async def start(self) -> None:
         try:
@@ -119,7 +120,8 @@ class RabbitBus:
                 name = self.topology.delay_exchange(step)
                 self._delays[step] = await channel.get_exchange(name, ensure=False)
             self._round_robin = itertools.cycle(self._exchanges)
-        except (*_BROKER_ERRORS, asyncio.CancelledError) as exc:
+            await self._rpc.open(self._connection)
+        except (*BROKER_ERRORS, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and self._connection is None:
                 raise
             await self.close()
@@ -138,7 +140,7 @@ class RabbitBus:
         for first, url in enumerate(self._urls[:-1]):
             try:
                 return await self._connect_cluster(first)
-            except _BROKER_ERRORS as exc:
+            except BROKER_ERRORS as exc:
                 log.warning("broker_node_unreachable", broker=redact_url(url), error=str(exc))
         return await self._connect_cluster(len(self._urls) - 1)
 
@@ -208,6 +210,14 @@ class RabbitBus:
                 t.work_queue(axis), durable=True, arguments=self._work_queue_arguments()
             )
             await queue.bind(messages, t.binding(axis))
+        requests = await channel.declare_exchange(
+            t.requests_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        for axis in t.axes:
+            queue = await channel.declare_queue(
+                t.request_queue(axis), durable=True, arguments=REQUEST_QUEUE_ARGUMENTS
+            )
+            await queue.bind(requests, t.binding(axis))
 
     def _work_queue_arguments(self) -> dict[str, Any]:
         return {
@@ -220,6 +230,7 @@ class RabbitBus:
         }
 
     async def close(self) -> None:
+        await self._rpc.close()
         connection, self._connection = self._connection, None
         self._exchanges.clear()
         self._consumer_channels.clear()
@@ -228,7 +239,7 @@ class RabbitBus:
         if connection is not None:
             try:
                 await connection.close()
-            except _BROKER_ERRORS as exc:
+            except BROKER_ERRORS as exc:
                 log.debug("broker_close_failed", error=str(exc))
 
     def is_connected(self) -> bool:
@@ -266,6 +277,7 @@ class RabbitBus:
         message: OutgoingMessage,
         *,
         expiration: float | None = None,
+        persistent: bool = True,
     ) -> None:
         if not self.is_connected():
             raise BrokerUnavailable("the broker connection is down")
@@ -275,15 +287,20 @@ class RabbitBus:
             type=message.type,
             headers=dict(message.headers),
             correlation_id=message.correlation_id,
+            reply_to=message.reply_to,
             content_type=message.content_type,
             timestamp=message.timestamp,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            delivery_mode=(
+                aio_pika.DeliveryMode.PERSISTENT
+                if persistent
+                else aio_pika.DeliveryMode.NOT_PERSISTENT
+            ),
             expiration=expiration,
         )
         try:
             async with asyncio.timeout(self._publish_timeout):
                 confirm = await exchange.publish(amqp, message.routing_key, mandatory=True)
-        except _BROKER_ERRORS as exc:
+        except BROKER_ERRORS as exc:
             raise BrokerUnavailable(
                 f"the broker did not take message {message.message_id}: {exc or type(exc).__name__}"
             ) from exc
@@ -321,29 +338,50 @@ class RabbitBus:
             await asyncio.shield(task)
 
         async def settle(incoming: AbstractIncomingMessage) -> None:
-            self._in_hand += 1
-            self._idle.clear()
-            try:
+            with self._one_in_hand():
                 await settle_once(incoming)
-            finally:
-                self._in_hand -= 1
-                if self._in_hand == 0:
-                    self._idle.set()
 
         async def settle_once(incoming: AbstractIncomingMessage) -> None:
-            outcome = await run_handler(_delivery(incoming), handler, self.park, self.delay)
+            outcome = await run_handler(delivery_of(incoming), handler, self.park, self.delay)
             try:
                 if outcome is Outcome.ACK:
                     await incoming.ack()
                 else:
                     await incoming.nack(requeue=True)
-            except _BROKER_ERRORS as exc:
+            except BROKER_ERRORS as exc:
                 # The channel died under us: the broker hands the message out again; the
                 # adapters' de-duplication by message id keeps that harmless.
                 log.warning("settle_failed", message_id=incoming.message_id, error=str(exc))
 
         tag = await queue.consume(on_message)
         self._consumers.append((queue, tag))
+
+    @property
+    def pending_requests(self) -> int:
+        """How many requests this bus waits on a reply for now."""
+        return self._rpc.pending
+
+    async def request(self, message: OutgoingMessage, within: float) -> Reply:
+        return await self._rpc.request(message, within)
+
+    async def serve_requests(self, axis: str, handler: RequestHandler) -> None:
+        if self._connection is None:
+            raise BrokerUnavailable("the bus is not started")
+        channel, queue, tag = await self._rpc.serve(self._connection, axis, handler)
+        self._consumer_channels.append(channel)
+        self._consumers.append((queue, tag))
+
+    @contextlib.contextmanager
+    def _one_in_hand(self) -> Iterator[None]:
+        """A delivery (or a request) in hand, which ``stop_consuming`` waits for."""
+        self._in_hand += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_hand -= 1
+            if self._in_hand == 0:
+                self._idle.set()
 
     def _forget(self, message_id: str, done: asyncio.Future[None]) -> None:
         if self._handling.get(message_id) is done:
@@ -354,27 +392,10 @@ class RabbitBus:
         for queue, tag in consumers:
             try:
                 await queue.cancel(tag)
-            except _BROKER_ERRORS as exc:
+            except BROKER_ERRORS as exc:
                 log.debug("cancel_failed", queue=queue.name, error=str(exc))
         try:
             async with asyncio.timeout(grace):
                 await self._idle.wait()
         except TimeoutError:
             log.warning("shutdown_with_work_in_hand", deliveries=self._in_hand)
-
-
-def _delivery(incoming: AbstractIncomingMessage) -> Delivery:
-    headers: dict[str, Any] = dict(incoming.headers or {})
-    count = headers.get("x-delivery-count", 0)
-    return Delivery(
-        message_id=incoming.message_id or "",
-        routing_key=incoming.routing_key or "",
-        body=incoming.body,
-        type=incoming.type or "",
-        headers=headers,
-        correlation_id=incoming.correlation_id,
-        content_type=incoming.content_type or "application/octet-stream",
-        redelivered=bool(incoming.redelivered),
-        delivery_count=int(count) if isinstance(count, int) else 0,
-        timestamp=incoming.timestamp,
-    )

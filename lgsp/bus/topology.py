@@ -6,6 +6,13 @@ binds goes to the alternate exchange and its queue ``<prefix>.unroutable``; park
 ``<prefix>.dead``. Retries wait in delay queues ``<prefix>.delay.<ms>ms`` (one fanout exchange and
 quorum queue per step, per-message TTL, dead-lettered back into ``<prefix>.messages`` with their
 routing key). The prefix lets several deployments (or test runs) share one vhost.
+
+Requests (lookups) take a road of their own, so that they never wait behind an axis's backlog or
+its retries: the durable topic exchange ``<prefix>.requests`` (routing key: the type) feeds one
+quorum queue per axis, ``<prefix>.<axis>.requests``, bound with ``<axis>.#``. Requests are not
+dead-lettered: each carries its remaining time as its expiration and simply vanishes when nobody
+answered in time. Replies go through the default exchange to the reply queue of the process that
+asked, ``<prefix>.replies.<instance>``: exclusive, gone with its process.
 """
 
 from __future__ import annotations
@@ -48,6 +55,17 @@ class Topology:
 
     def work_queue(self, axis: str) -> str:
         return f"{self.prefix}.{axis}"
+
+    @property
+    def requests_exchange(self) -> str:
+        return f"{self.prefix}.requests"
+
+    def request_queue(self, axis: str) -> str:
+        return f"{self.prefix}.{axis}.requests"
+
+    def reply_queue(self, instance: str) -> str:
+        """The reply queue of one process (one bus instance), ``instance`` unique to it."""
+        return f"{self.prefix}.replies.{instance}"
 
     @staticmethod
     def binding(axis: str) -> str:

@@ -131,6 +131,7 @@ class Acceptor:
             payload_ref=payload_ref,
             document_id=admitted.document_id,
             signature=admitted.signature,
+            order_key=admitted.order_key,
         )
         outgoing = OutgoingMessage(
             message_id=message_id,

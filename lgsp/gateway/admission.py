@@ -17,9 +17,16 @@ from lgsp.documents.status import BusinessStatus, document_id_of
 from lgsp.errors import NotPermitted, ValidationFailed
 from lgsp.gateway.problems import MalformedRequest, field_errors
 from lgsp.journal import System
-from lgsp.schemas import MESSAGE_TYPES, SUBMISSION, DocumentSend, DocumentStatus, Submission
+from lgsp.schemas import (
+    MESSAGE_TYPES,
+    SUBMISSION,
+    DocumentSend,
+    DocumentStatus,
+    DossierSync,
+    Submission,
+)
 
-__all__ = ["Admitted", "admit_json", "check_right"]
+__all__ = ["Admitted", "admit_json", "check_right", "dossier_order_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,9 @@ class Admitted:
     """For ``document.revoke``: the DocumentId of the document revoked."""
     payload_ref: str | None = None
     """Set when the payload was streamed straight to the blob store (``payload`` is then empty)."""
+    order_key: str | None = None
+    """Messages with the same key are delivered in the order they were accepted: a dossier's
+    statuses (``dossier:<MaHoSo>``) must reach the public service portal in order."""
 
 
 class _TypeOnly(BaseModel):
@@ -76,13 +86,15 @@ def admit_json(system: System, raw: bytes) -> Admitted:
             [{"loc": ["type"], "msg": "a request-reply type", "type": "request_reply_type"}],
         )
     body = submission.body
-    document_id = status = revokes = None
+    document_id = status = revokes = order_key = None
     if isinstance(body, DocumentSend):
         document_id = document_id_of(body, sender=system.agency)
         if submission.type == "document.revoke":
             revokes = document_id
     elif isinstance(body, DocumentStatus):
         status = BusinessStatus.from_json(body, reporter=system.agency)
+    elif isinstance(body, DossierSync):
+        order_key = dossier_order_key(body.dossier_code)
     return Admitted(
         type=submission.type,
         recipients=tuple(submission.recipients),
@@ -93,7 +105,13 @@ def admit_json(system: System, raw: bytes) -> Admitted:
         document_id=document_id,
         status=status,
         revokes=revokes,
+        order_key=order_key,
     )
+
+
+def dossier_order_key(dossier_code: str) -> str:
+    """The order key of a dossier's statuses: the portal keeps one history per ``MaHoSo``."""
+    return f"dossier:{dossier_code}"
 
 
 def _check_right_from_raw(system: System, raw: bytes) -> None:

@@ -30,6 +30,7 @@ from lgsp.gateway.keys import (
 from lgsp.gateway.lifecycle import Lifecycle
 from lgsp.gateway.middlewares import setup_middlewares
 from lgsp.gateway.ops import setup_ops_routes
+from lgsp.gateway.requests import setup_request_routes
 from lgsp.journal import Journal
 from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
@@ -51,6 +52,7 @@ def create_app(
     app[LIFECYCLE] = Lifecycle()
     setup_middlewares(app)
     setup_routes(app)
+    setup_request_routes(app)
     setup_ops_routes(app)
     setup_inbox_routes(app)
 

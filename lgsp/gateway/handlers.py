@@ -138,7 +138,26 @@ async def post_document(request: web.Request) -> web.Response:
     return _accepted(await request.app[ACCEPTOR].commit(system, admitted, idempotency_key=key))
 
 
+def _legs_view(record: MessageRecord) -> list[dict[str, Any]]:
+    """Where each leg of a joined civil-status request stands: the last word of its ``leg``
+    events, with the results gathered on the way (a failure's reason only while it stands)."""
+    legs: dict[str, dict[str, Any]] = {}
+    for event in record.events:
+        if event.status != "leg" or not event.detail or "leg" not in event.detail:
+            continue
+        detail = dict(event.detail)
+        leg = legs.setdefault(str(detail.pop("leg")), {})
+        if detail.get("state") not in ("failed", "refused"):
+            leg.pop("reason", None)
+            leg.pop("code", None)
+        found = detail.pop("result", None)
+        result = {**leg.get("result", {}), **(found if isinstance(found, dict) else {})}
+        leg.update(detail, at=event.at.isoformat(), **({"result": result} if result else {}))
+    return [{"leg": name, **leg} for name, leg in legs.items()]
+
+
 def _message_view(record: MessageRecord) -> dict[str, Any]:
+    legs = _legs_view(record)
     return {
         "id": record.id,
         "type": record.type,
@@ -156,6 +175,7 @@ def _message_view(record: MessageRecord) -> dict[str, Any]:
             }
             for e in record.events
         ],
+        **({"legs": legs} if legs else {}),
     }
 
 

@@ -15,11 +15,14 @@ from pydantic import ValidationError
 
 from lgsp.errors import (
     AuthenticationFailed,
+    FarSideFailed,
     FieldError,
     IdempotencyConflict,
     LGSPError,
     NotFound,
     NotPermitted,
+    RequestFailed,
+    RequestTimeout,
     RoutingError,
     Unavailable,
     ValidationFailed,
@@ -89,6 +92,9 @@ _TABLE: tuple[tuple[type[LGSPError], int, str, str], ...] = (
     (NotFound, 404, "Not found", "not-found"),
     (IdempotencyConflict, 409, "Idempotency conflict", "idempotency-conflict"),
     (RoutingError, 422, "Unroutable message", "unroutable"),
+    (RequestTimeout, 504, "Gateway timeout", "request-timeout"),
+    (FarSideFailed, 502, "Bad gateway", "far-side-failed"),
+    (RequestFailed, 502, "Bad gateway", "request-failed"),
     (Unavailable, 503, "Service unavailable", "unavailable"),
 )
 

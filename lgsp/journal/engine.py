@@ -84,6 +84,14 @@ _STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
     3: (("systems", "operator", "BOOLEAN NOT NULL DEFAULT false"),),
     4: (),  # the endpoints table, new: create_all makes it
     5: (),  # the inbox table, likewise
+    6: (("messages", "order_key", "VARCHAR(200)"),),
+}
+
+_INDEXES = {
+    # Indexes on columns the steps added: create_all makes them only with a new table, so a
+    # migrated one gets them here (each skipped when already there).
+    "ix_messages_document_id": "CREATE INDEX ix_messages_document_id ON messages (document_id)",
+    "ix_messages_order_key": "CREATE INDEX ix_messages_order_key ON messages (order_key, id)",
 }
 
 
@@ -142,8 +150,8 @@ async def _migrate_once(engine: AsyncEngine) -> int:
                 await conn.execute(
                     schema_info.insert().values(version=version, applied_at=datetime.now(UTC))
                 )
-            if "ix_messages_document_id" not in await conn.run_sync(_indexes, "messages"):
-                await conn.execute(
-                    sa.text("CREATE INDEX ix_messages_document_id ON messages (document_id)")
-                )
+            there = await conn.run_sync(_indexes, "messages")
+            for name, ddl in _INDEXES.items():
+                if name not in there:
+                    await conn.execute(sa.text(ddl))
         return SCHEMA_VERSION

@@ -53,6 +53,9 @@ class NewMessage:
     """The edXML DocumentId (``OrganId,yyyy/MM/dd,Number/Notation``) of a document."""
     signature: str | None = None
     """``signed``, ``unsigned`` or ``invalid`` for edXML packages."""
+    order_key: str | None = None
+    """Messages sharing this key reach their recipient in the order they were accepted
+    (``dossier:<MaHoSo>`` for dossier sync)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,4 +102,5 @@ class MessageRecord:
     signature: str | None = None
     priority: int = 0
     deadline: datetime | None = None
+    order_key: str | None = None
     events: tuple[Event, ...] = field(default=())

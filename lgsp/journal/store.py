@@ -28,9 +28,15 @@ from lgsp.journal.systems import SystemRegistry
 from lgsp.journal.tables import attempts, events, messages
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
-__all__ = ["IdempotencyClash", "Journal", "StatusChange"]
+__all__ = ["SETTLED", "IdempotencyClash", "Journal", "StatusChange"]
 
 log = structlog.get_logger(__name__)
+
+
+SETTLED = ("delivered", "done", "dead", "rejected", "discarded")
+"""Statuses after which a message no longer holds back later ones with its order key: it was
+delivered, given up (an operator's replay makes it ``replayed``, unsettled, again), or never
+accepted."""
 
 
 class IdempotencyClash(LGSPError):
@@ -151,6 +157,45 @@ class Journal(SideTables):
             Attempt(**{k: v for k, v in row._mapping.items() if k != "id"})
             for row in await self._read(query)
         ]
+
+    async def first_unsettled_before(
+        self, order_key: str, message_id: str, *, orphaned_before: datetime | None = None
+    ) -> MessageRecord | None:
+        """The earliest message with ``order_key``, accepted before ``message_id``, that is not
+        settled yet (see ``SETTLED``); ``None`` when nothing earlier holds the message back.
+
+        Message ids sort by acceptance time (UUIDv7). A row still ``accepted`` (never confirmed
+        as queued) that was created before ``orphaned_before`` is taken for one whose gateway
+        died before the broker had it: it will never be delivered, so it holds nothing back.
+        """
+        query = (
+            sa.select(messages)
+            .where(
+                messages.c.order_key == order_key,
+                messages.c.id < message_id,
+                messages.c.status.not_in(SETTLED),
+            )
+            .order_by(messages.c.id)
+            .limit(1)
+        )
+        if orphaned_before is not None:
+            query = query.where(
+                sa.or_(messages.c.status != "accepted", messages.c.created_at >= orphaned_before)
+            )
+        rows = await self._read(query)
+        return _message(rows[0]) if rows else None
+
+    async def failed_attempts(self, message_id: str, *, since: datetime | None = None) -> int:
+        """How many delivery attempts of the message failed (those at or after ``since``)."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(attempts)
+            .where(attempts.c.message_id == message_id, attempts.c.outcome == "failed")
+        )
+        if since is not None:
+            query = query.where(attempts.c.at >= since)
+        rows = await self._read(query)
+        return int(rows[0][0])
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -305,6 +350,7 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         signature=m["signature"],
         priority=m["priority"],
         deadline=m["deadline"],
+        order_key=m["order_key"],
     )
 
 

@@ -41,7 +41,7 @@ __all__ = [
     "systems",
 ]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bump with every change to the tables, and teach ``lgsp.journal.engine.migrate`` the step."""
 
 
@@ -112,10 +112,14 @@ messages = Table(
     Column("payload_ref", String(80), nullable=True),
     Column("document_id", String(200), nullable=True),
     Column("signature", String(16), nullable=True),
+    # Schema version 6: messages that must reach their recipient in the order they were accepted
+    # share a key (``dossier:<MaHoSo>`` for dossier sync); see ``Journal.first_unsettled_before``.
+    Column("order_key", String(200), nullable=True),
     UniqueConstraint("sender_system", "idempotency_key", name="uq_messages_idempotency"),
 )
 Index("ix_messages_status", messages.c.status)
 Index("ix_messages_document_id", messages.c.document_id)
+Index("ix_messages_order_key", messages.c.order_key, messages.c.id)
 
 endpoints = Table(
     "endpoints",

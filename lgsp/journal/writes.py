@@ -126,6 +126,7 @@ def _message_row(m: NewMessage) -> dict[str, Any]:
         "payload_ref": m.payload_ref,
         "document_id": m.document_id,
         "signature": m.signature,
+        "order_key": m.order_key,
     }
 
 

@@ -5,13 +5,21 @@ Field names are English; each description keeps the Ministry of Justice's source
 paperwork happen (born, died, death notice, registration) and a personal ID number that agrees with
 the sex and birth date written next to it.
 
-Not for: the Ministry's wire format or codes (the civil-status adapter's job), the joined LTKT
-procedure's residence and funeral-allowance parts, registration results, or any I/O.
+``registration_kind`` ``joined_ltkt`` (liên thông khai tử) asks in one request for the death
+registration, the removal of the deceased's permanent residence and the funeral allowance. A clerk
+takes that file only with what the other two offices need: the deceased's personal ID number (the
+residence registry finds the record by it) and last residence, and the identity of the requester,
+who receives the allowance.
+
+Not for: the Ministry's wire format or codes (the civil-status adapter's job), how the joined
+procedure reaches the residence registry and social security (the adapter's legs), registration
+results, or any I/O.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
@@ -27,7 +35,7 @@ from lgsp.schemas.civil_status import (
     check_personal_id_sex,
 )
 
-__all__ = ["DeathNotice", "DeathRegistration", "Deceased"]
+__all__ = ["DeathNotice", "DeathRegistration", "DeathRegistrationKind", "Deceased"]
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 _Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -87,9 +95,23 @@ class DeathNotice(LGSPModel):
     issued_by: _Text | None = Field(default=None, description="gbtNoiCap")
 
 
+class DeathRegistrationKind(StrEnum):
+    """Which procedure registers the death (loại đăng ký)."""
+
+    ORDINARY = "ordinary"
+    """đăng ký khai tử"""
+    JOINED_LTKT = "joined_ltkt"
+    """liên thông khai tử (LTKT): death registration, removal of the permanent residence and the
+    funeral allowance, in one request."""
+
+
 class DeathRegistration(LGSPModel):
     """Body of ``civil_status.death``: a death registration (đăng ký khai tử)."""
 
+    # First, so that the checks of the parties below can read it and report at each party.
+    registration_kind: DeathRegistrationKind = Field(
+        default=DeathRegistrationKind.ORDINARY, description="loaiDangKy"
+    )
     deceased: Deceased
     requester: Requester = Field(description="nyc*: who declares the death")
     registration_place: AgencyCode = Field(
@@ -101,6 +123,40 @@ class DeathRegistration(LGSPModel):
 
     # As in BirthRegistration, validators read earlier fields from ``info.data`` so each error is
     # reported at the field it is about; a field that failed its own validation is not re-checked.
+
+    @field_validator("deceased")
+    @classmethod
+    def _deceased_for_ltkt(cls, deceased: Deceased, info: ValidationInfo) -> Deceased:
+        if info.data.get("registration_kind") is not DeathRegistrationKind.JOINED_LTKT:
+            return deceased
+        if deceased.personal_id is None:
+            raise PydanticCustomError(
+                "ltkt_deceased_personal_id_required",
+                "registration_kind joined_ltkt removes the deceased's permanent residence, which "
+                "the residence registry finds by personal ID number; deceased.personal_id is "
+                "missing",
+            )
+        if deceased.residence is None:
+            raise PydanticCustomError(
+                "ltkt_deceased_residence_required",
+                "registration_kind joined_ltkt removes the deceased's permanent residence; "
+                "deceased.residence (the last permanent residence) is missing",
+            )
+        return deceased
+
+    @field_validator("requester")
+    @classmethod
+    def _requester_for_ltkt(cls, requester: Requester, info: ValidationInfo) -> Requester:
+        if info.data.get("registration_kind") is not DeathRegistrationKind.JOINED_LTKT:
+            return requester
+        if requester.personal_id is None and requester.id_document is None:
+            raise PydanticCustomError(
+                "ltkt_requester_identity_required",
+                "registration_kind joined_ltkt pays the funeral allowance to the requester, who "
+                "must be identified; requester.personal_id and requester.id_document are both "
+                "missing",
+            )
+        return requester
 
     @field_validator("registered_on")
     @classmethod

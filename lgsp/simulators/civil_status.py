@@ -1,6 +1,6 @@
 """The Ministry of Justice's shared civil-status system (hộ tịch) as a small aiohttp app.
 
-Two calls, each ``POST`` with a JSON body and the calling unit's API key in the configured header
+Three calls, each ``POST`` with a JSON body and the calling unit's API key in the configured header
 (``X-API-Key`` by default; no OAuth2):
 
 - ``/hotich/1.0/dangKyHoTich`` ``{maDonVi, module, maHoSo, ngayTiepNhan, data}``: ``module`` is
@@ -13,6 +13,11 @@ Two calls, each ``POST`` with a JSON body and the calling unit's API key in the 
   again answers the first result (a resend after a lost answer registers nothing twice).
 - ``/hotich/1.0/traTrangThaiHoSo`` ``{maDonVi, maHoSo}``: ``data: {maHoSo, trangThai}``, the
   status walking one step per call (see ``lgsp.simulators.civil_status_state``).
+- ``/hotich/1.0/traCuuHoTich`` ``{maDonVi, module, soDinhDanh?, soDangKy?, quyenSo?,
+  noiDangKy?}``: a lookup in every unit's records of ``module`` by the registered person's personal
+  ID number or by registration number (at least one of the two); ``data: {maHoSo, soDangKy,
+  quyenSo, trangSo, soDinhDanh?, module, ngayTiepNhan, trangThai, data}`` with the record as
+  registered, or 201.
 
 Answers are HTTP 200 JSON ``{status: "OK"|"FAIL", errorCode, errorMessage, data}``:
 
@@ -22,7 +27,7 @@ Answers are HTTP 200 JSON ``{status: "OK"|"FAIL", errorCode, errorMessage, data}
 101   IP not allowed: NOT simulated (every address is allowed)
 106   the key belongs to another unit than ``maDonVi``
 200   a required field is missing or empty
-201   no such ``maHoSo`` registered by this unit
+201   no such ``maHoSo`` registered by this unit; no record matches a lookup
 302   a field has the wrong JSON type (or the body is not a JSON object)
 500   bad data: unknown ``module``, unreadable date or sex, a body that is not JSON
 999   TRANSIENT, the simulator's own: injected by ``error_rate`` (``error_kind="fail"``)
@@ -99,6 +104,7 @@ async def _switches(request: web.Request, handler: Handler) -> web.StreamRespons
     if request.path.startswith("/_simulator/"):
         return await handler(request)
     state = request.app[CIVIL_STATUS_STATE]
+    state.calls[request.path] += 1
     if state.switches.down:
         return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
     if state.switches.latency > 0:
@@ -202,9 +208,37 @@ async def dossier_status(request: web.Request) -> web.Response:
     return _answer(data={"maHoSo": dossier_id, "trangThai": int(status)})
 
 
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
+    return value
+
+
+async def lookup(request: web.Request) -> web.Response:
+    state = request.app[CIVIL_STATUS_STATE]
+    _, body = await _caller(request)
+    module = _text(body, "module")
+    if module not in MODULES:
+        raise _Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
+    personal_id = _optional_text(body, "soDinhDanh")
+    number = _optional_text(body, "soDangKy")
+    book = _optional_text(body, "quyenSo")
+    place = _optional_text(body, "noiDangKy")
+    if personal_id is None and number is None:
+        raise _Refused(Code.INCOMPLETE, "thiếu trường soDinhDanh hoặc soDangKy")
+    record = state.search(module, personal_id=personal_id, number=number, book=book, place=place)
+    if record is None:
+        raise _Refused(Code.NOT_FOUND, "không tìm thấy thông tin hộ tịch")
+    return _answer(data=record.found())
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/hotich/1.0/dangKyHoTich", register)
     app.router.add_post("/hotich/1.0/traTrangThaiHoSo", dossier_status)
+    app.router.add_post("/hotich/1.0/traCuuHoTich", lookup)
     setup_control_routes(app, lambda app: app[CIVIL_STATUS_STATE], "civil_status")
 
 

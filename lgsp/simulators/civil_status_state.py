@@ -11,6 +11,11 @@ tests walk it without sleeping: the first call answers 1 (received), then 3 (eli
 (done), which stays. Records listed in ``needs_more_papers`` answer 1, 2, 3, 4; records in
 ``failing`` answer 1, then 0 (error), which stays.
 
+Lookups (``traCuuHoTich``) search every unit's records of one module by personal ID number (the
+registered person's: the child's assigned number, ``nktSoDinhDanh``, ``chongSoDinhDanh`` or
+``voSoDinhDanh``) or by registration number (``soDangKy``, narrowed by ``quyenSo`` and
+``noiDangKy``); they answer the status without moving it on.
+
 Not for: HTTP (``lgsp.simulators.civil_status``) or checking a record the way a registry clerk
 would (``lgsp.schemas.civil_status`` does that); only presence and types are checked here.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -125,6 +131,34 @@ class Registration:
         self.step += 1
         return status
 
+    def current_status(self) -> DossierStatus:
+        """The status last answered (received before any status call); the walk does not move."""
+        return self.walk[min(max(self.step - 1, 0), len(self.walk) - 1)]
+
+    def personal_ids(self) -> tuple[str, ...]:
+        """Personal ID numbers of the people this record is about."""
+        if self.personal_id is not None:
+            return (self.personal_id,)
+        keys = _PEOPLE.get(self.module, ())
+        return tuple(str(self.data[k]) for k in keys if isinstance(self.data.get(k), str))
+
+    def found(self) -> dict[str, Any]:
+        """What a lookup answers: the result, where the dossier stands, and the record."""
+        return {
+            **self.result(),
+            "module": self.module,
+            "ngayTiepNhan": self.received,
+            "trangThai": int(self.current_status()),
+            "data": self.data,
+        }
+
+
+_PEOPLE = {
+    "KS": ("nksSoDinhDanh",),
+    "KT": ("nktSoDinhDanh",),
+    "KH": ("chongSoDinhDanh", "voSoDinhDanh"),
+}
+
 
 class CivilStatusState:
     """Everything the simulator holds; one per application, under ``CIVIL_STATUS_STATE``."""
@@ -138,6 +172,8 @@ class CivilStatusState:
         self.rng = random.Random(config.seed)
         self.records: dict[tuple[str, str], Registration] = {}
         self.counters: dict[tuple[str, str], int] = {}
+        self.calls: Counter[str] = Counter()
+        """Calls per path, switched ones included: tests see what was (not) called again."""
 
     def unit_of_key(self, key: str) -> str | None:
         """The unit an API key belongs to (compared in constant time)."""
@@ -203,10 +239,36 @@ class CivilStatusState:
     def find(self, unit: str, dossier_id: str) -> Registration | None:
         return self.records.get((unit, dossier_id))
 
+    def search(
+        self,
+        module: str,
+        *,
+        personal_id: str | None = None,
+        number: str | None = None,
+        book: str | None = None,
+        place: str | None = None,
+    ) -> Registration | None:
+        """The first record of ``module`` (any unit's) matching every key given; ``place`` is
+        the registering authority (``noiDangKy``)."""
+        for record in self.records.values():
+            if record.module != module:
+                continue
+            if personal_id is not None and personal_id not in record.personal_ids():
+                continue
+            if number is not None and record.number != number:
+                continue
+            if book is not None and record.book != book:
+                continue
+            if place is not None and record.data.get("noiDangKy") != place:
+                continue
+            return record
+        return None
+
     def describe(self) -> dict[str, Any]:
         """What ``GET /_simulator/state`` shows: switches and records (no personal data)."""
         return {
             "switches": self.switches.describe(),
+            "calls": dict(self.calls),
             "records": [
                 {
                     "maDonVi": r.unit,

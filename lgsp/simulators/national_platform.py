@@ -11,8 +11,13 @@ Routes:
 
   - ``GET /dancu/1.0/congdan/{personal_id}``: population lookup (tra cứu công dân),
     ``{soDinhDanh, hoVaTen, ngaySinh, gioiTinh, noiThuongTru}``; 404 ``CITIZEN_NOT_FOUND``.
-  - ``GET /dmdc/1.0/{catalog}/{code}``: shared catalogue entry ``{catalog, code, name}``
-    (``dantoc`` ethnicities, ``tinh`` provinces); 404 ``CATALOG_NOT_FOUND`` / ``CODE_NOT_FOUND``.
+  - ``GET /{catalog}/1.0/{list_code}/{item_code}``: one shared catalogue item (danh mục dùng
+    chung), ``{loaiDanhMuc, ma, ten}``; ``catalog`` is the API path piece (``dmdc``),
+    ``list_code`` the list (``DanToc`` ethnicities, ``Tinh`` provinces, matched without regard
+    to case); 404 ``CATALOG_NOT_FOUND`` (no such catalogue or list) / ``CODE_NOT_FOUND``.
+  - ``GET /{catalog}/1.0/{list_code}?tuKhoa=...``: a search of one list, ``{loaiDanhMuc,
+    tuKhoa, danhSach: [{ma, ten}...]}``: items whose code or name contains ``tuKhoa``, case
+    and diacritics ignored (``thai`` finds ``Thái``); without ``tuKhoa``, the whole list.
   - ``POST /dvcqg/1.0/hoso/dongbo``: the National Public Service Portal's dossier sync, a JSON
     object with at least ``MaHoSo`` and ``MaTTHC`` (strings) and ``TrangThaiHoSo`` (1..10);
     answers 200 ``{ErrorCode: "0", MaHoSo, TrangThaiHoSo, recorded}`` (``recorded`` false for a
@@ -38,7 +43,7 @@ import asyncio
 import base64
 import binascii
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -46,7 +51,13 @@ import structlog
 from aiohttp import web
 
 from lgsp.simulators.control import setup_control_routes
-from lgsp.simulators.national_platform_state import NationalConfig, NationalState, StatusOutOfOrder
+from lgsp.simulators.national_platform_state import (
+    NationalConfig,
+    NationalState,
+    StatusOutOfOrder,
+    find_list,
+    search_items,
+)
 
 __all__ = ["NATIONAL_STATE", "create_national_app", "run_national_simulator"]
 
@@ -145,15 +156,40 @@ async def citizen(request: web.Request) -> web.Response:
     return web.json_response(found.answer(personal_id))
 
 
-async def catalog_entry(request: web.Request) -> web.Response:
-    catalog, code = request.match_info["catalog"], request.match_info["code"]
-    entries = request.app[NATIONAL_STATE].config.catalogs.get(catalog)
-    if entries is None:
-        return _api_error(404, "CATALOG_NOT_FOUND", f"no catalogue {catalog}")
-    name = entries.get(code)
+def _catalog_list(request: web.Request) -> tuple[str, Mapping[str, str]] | web.Response:
+    catalog, list_code = request.match_info["catalog"], request.match_info["list_code"]
+    found = find_list(request.app[NATIONAL_STATE].config.catalogs, catalog, list_code)
+    if found is None:
+        return _api_error(404, "CATALOG_NOT_FOUND", f"no list {list_code} in catalogue {catalog}")
+    return found
+
+
+async def catalog_item(request: web.Request) -> web.Response:
+    found = _catalog_list(request)
+    if isinstance(found, web.Response):
+        return found
+    list_code, items = found
+    code = request.match_info["item_code"]
+    name = items.get(code)
     if name is None:
-        return _api_error(404, "CODE_NOT_FOUND", f"no code {code} in {catalog}")
-    return web.json_response({"catalog": catalog, "code": code, "name": name})
+        return _api_error(404, "CODE_NOT_FOUND", f"no code {code} in {list_code}")
+    return web.json_response({"loaiDanhMuc": list_code, "ma": code, "ten": name})
+
+
+async def catalog_search(request: web.Request) -> web.Response:
+    found = _catalog_list(request)
+    if isinstance(found, web.Response):
+        return found
+    list_code, items = found
+    query = request.query.get("tuKhoa", "")
+    matches = search_items(items, query) if query.strip() else list(items.items())
+    return web.json_response(
+        {
+            "loaiDanhMuc": list_code,
+            "tuKhoa": query,
+            "danhSach": [{"ma": code, "ten": name} for code, name in matches],
+        }
+    )
 
 
 def _dossier_body(body: Any) -> tuple[str, str, int]:
@@ -197,9 +233,11 @@ async def dossier_history(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/token", issue_token)
     app.router.add_get("/dancu/1.0/congdan/{personal_id}", citizen)
-    app.router.add_get("/dmdc/1.0/{catalog}/{code}", catalog_entry)
     app.router.add_post("/dvcqg/1.0/hoso/dongbo", sync_dossier)
     app.router.add_get("/dvcqg/1.0/hoso/{dossier_id}", dossier_history)
+    # Last: any API path piece may name a catalogue, so the routes above must win.
+    app.router.add_get("/{catalog}/1.0/{list_code}/{item_code}", catalog_item)
+    app.router.add_get("/{catalog}/1.0/{list_code}", catalog_search)
     setup_control_routes(app, lambda app: app[NATIONAL_STATE], "national")
 
 

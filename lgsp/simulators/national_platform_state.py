@@ -1,8 +1,9 @@
 """What the national data platform simulator knows and holds: config, tokens, dossier histories.
 
 ``NationalConfig`` is the frozen configuration: the OAuth2 clients (id → secret), the token
-lifetime, a small population (personal ID → ``Citizen``), the shared catalogues (catalogue →
-code → name) and the starting switches (the same ``Switches`` as the document axis simulator).
+lifetime, a small population (personal ID → ``Citizen``), the shared catalogues (API path
+piece → list code → item code → name) and the starting switches (the same ``Switches`` as the
+document axis simulator).
 ``NationalState`` is the one mutable object, kept on the simulator's ``web.Application``: the
 switches, the tokens issued with their expiry (on an injectable clock, so tests can expire a
 token without sleeping), ``tokens_issued`` (a counter for tests) and each dossier's history.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,19 +34,55 @@ __all__ = [
     "NationalConfig",
     "NationalState",
     "StatusOutOfOrder",
+    "find_list",
+    "search_items",
 ]
 
-DEFAULT_CATALOGS: Mapping[str, Mapping[str, str]] = {
-    "dantoc": {"01": "Kinh", "02": "Tày", "03": "Thái", "04": "Hoa", "05": "Khơ-me"},
-    "tinh": {
-        "001": "Hà Nội",
-        "054": "Phú Yên",
-        "064": "Gia Lai",
-        "080": "Long An",
-        "093": "Hậu Giang",
+DEFAULT_CATALOGS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "dmdc": {
+        "DanToc": {
+            "01": "Kinh",
+            "02": "Tày",
+            "03": "Thái",
+            "04": "Hoa",
+            "05": "Khơ-me",
+            "06": "Mường",
+            "07": "Nùng",
+            "19": "Gia-rai",
+        },
+        "Tinh": {
+            "001": "Hà Nội",
+            "054": "Phú Yên",
+            "064": "Gia Lai",
+            "080": "Long An",
+            "093": "Hậu Giang",
+        },
     },
 }
-"""Shared catalogues (danh mục dùng chung): ethnicities ``dantoc``, provinces ``tinh``."""
+"""Shared catalogues (danh mục dùng chung) by API path piece (``dmdc``), then list code
+(``DanToc`` ethnicities, ``Tinh`` provinces), then item code → name."""
+
+
+def _folded(text: str) -> str:
+    """``text`` without case or Vietnamese diacritics, so ``thai`` finds ``Thái``."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def find_list(
+    catalogs: Mapping[str, Mapping[str, Mapping[str, str]]], catalog: str, list_code: str
+) -> tuple[str, Mapping[str, str]] | None:
+    """The list ``list_code`` of ``catalog`` with its canonical code; list codes are matched
+    without regard to case (``tinh`` is ``Tinh``)."""
+    lists = catalogs.get(catalog, {})
+    wanted = list_code.casefold()
+    return next(((code, items) for code, items in lists.items() if code.casefold() == wanted), None)
+
+
+def search_items(items: Mapping[str, str], query: str) -> list[tuple[str, str]]:
+    """The items whose name or code contains ``query`` (case and diacritics ignored)."""
+    wanted = _folded(query.strip())
+    return [(code, name) for code, name in items.items() if wanted in _folded(f"{code} {name}")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +120,9 @@ class NationalConfig:
     clients: Mapping[str, str]
     token_lifetime: float = 3600.0
     citizens: Mapping[str, Citizen] = field(default_factory=dict)
-    catalogs: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_CATALOGS)
+    catalogs: Mapping[str, Mapping[str, Mapping[str, str]]] = field(
+        default_factory=lambda: DEFAULT_CATALOGS
+    )
     latency: float = 0.0
     error_rate: float = 0.0
     error_kind: ErrorKind = "fail"

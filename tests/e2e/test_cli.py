@@ -206,6 +206,14 @@ def test_demo_runs_and_delivers(tmp_path: Path) -> None:
     # The second document goes out over the national axis and its statuses come back.
     assert "via the national document axis" in done.stdout
     assert "status 06 for 000.00.00.H14 (done" in done.stdout
+    # A birth registered as LTKS: every leg done through the simulators.
+    assert "(civil_status done, residence done, health_insurance done)" in done.stdout
+    # A citizen lookup answered through the bus, its personal data masked even on the screen.
+    assert "POST /v1/requests -> 200 found=True" in done.stdout
+    assert "040090001234" not in done.stdout + done.stderr
+    # A dossier's statuses sent back to back, recorded by the portal in order.
+    assert "the portal's history for the dossier: [1, 2, 4, 9, 10]" in done.stdout
+    assert "every flow went through" in done.stdout
 
 
 def test_schemas_export(tmp_path: Path) -> None:

@@ -585,8 +585,17 @@ async def test_a_version_1_journal_is_migrated_at_start(fresh_db_url: str) -> No
         assert [m.id for m in await journal.by_document_id("000.00.00.H41,2026/01/02,1/UB")] == [
             "new"
         ]
+        assert old.order_key is None
+        await journal.accept(new_message(id="later", order_key="dossier:X"))
+        earlier = await journal.first_unsettled_before("dossier:X", "zzz")
+        assert earlier is not None
+        assert earlier.id == "later"
         async with journal.engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version FROM lgsp_schema"))).all()
+            indexes = await conn.run_sync(
+                lambda sync: {i["name"] for i in sa.inspect(sync).get_indexes("messages")}
+            )
         assert sorted(v[0] for v in versions) == list(range(1, SCHEMA_VERSION + 1))
+        assert {"ix_messages_document_id", "ix_messages_order_key"} <= indexes
     finally:
         await journal.close()

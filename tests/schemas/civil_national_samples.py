@@ -8,6 +8,7 @@ DECEASED_ID = "064052001234"  # Gia Lai, 0 = man born 1900–1999, '52
 REQUESTER_ID = "064085000321"  # Gia Lai, 0 = man born 1900–1999, '85
 
 DEATH: dict[str, Any] = {
+    "registration_kind": "ordinary",
     "deceased": {
         "full_name": "Rơ Châm Blơng",
         "sex": "male",
@@ -36,6 +37,10 @@ DEATH: dict[str, Any] = {
     },
     "copies": 3,
 }
+
+# Liên thông khai tử: the deceased's personal ID and residence, and the requester's identity, are
+# all in DEATH already; only the kind differs.
+DEATH_LTKT: dict[str, Any] = {**DEATH, "registration_kind": "joined_ltkt"}
 
 HUSBAND_ID = "080098004321"  # Long An, 0 = man born 1900–1999, '98
 WIFE_ID = "093301001234"  # Hậu Giang, 3 = woman born 2000–2099, '01

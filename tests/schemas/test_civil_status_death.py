@@ -10,12 +10,13 @@ from pydantic import ValidationError
 
 from lgsp.schemas import DeathRegistration
 from lgsp.schemas.civil_status import Sex
-from tests.schemas.civil_national_samples import DEATH, DECEASED_ID, REQUESTER_ID
+from lgsp.schemas.civil_status_death import DeathRegistrationKind
+from tests.schemas.civil_national_samples import DEATH, DEATH_LTKT, DECEASED_ID, REQUESTER_ID
 
 
-def changed(**changes: Any) -> dict[str, Any]:
-    """``DEATH`` with ``changes``; a key ``part__field`` changes one field of a part."""
-    body = {key: dict(value) if isinstance(value, dict) else value for key, value in DEATH.items()}
+def changed(base: dict[str, Any] = DEATH, **changes: Any) -> dict[str, Any]:
+    """``base`` with ``changes``; a key ``part__field`` changes one field of a part."""
+    body = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
     for key, value in changes.items():
         part, _, field = key.partition("__")
         if not field:
@@ -141,3 +142,73 @@ def test_error_messages_do_not_repeat_the_personal_id() -> None:
     with pytest.raises(ValidationError) as exc_info:
         DeathRegistration.model_validate(changed(deceased__sex="female"))
     assert DECEASED_ID not in exc_info.value.errors()[0]["msg"]
+
+
+# -- liên thông khai tử (LTKT) -----------------------------------------------------------------
+
+
+def test_ordinary_is_the_default_kind() -> None:
+    body = {key: value for key, value in DEATH.items() if key != "registration_kind"}
+    death = DeathRegistration.model_validate(body)
+    assert death.registration_kind is DeathRegistrationKind.ORDINARY
+
+
+def test_a_joined_ltkt_registration_validates() -> None:
+    death = DeathRegistration.model_validate(DEATH_LTKT)
+    assert death.registration_kind is DeathRegistrationKind.JOINED_LTKT
+    assert death.model_dump(mode="json", exclude_none=True) == DEATH_LTKT
+
+
+def test_the_kind_keeps_the_ministry_name() -> None:
+    schema = DeathRegistration.model_json_schema()
+    assert schema["properties"]["registration_kind"]["description"] == "loaiDangKy"
+    assert schema["$defs"]["DeathRegistrationKind"]["enum"] == ["ordinary", "joined_ltkt"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"deceased__personal_id": None},
+            ("ltkt_deceased_personal_id_required", ("deceased",)),
+        ),
+        ({"deceased__residence": None}, ("ltkt_deceased_residence_required", ("deceased",))),
+        (
+            {"requester__personal_id": None, "requester__id_document": None},
+            ("ltkt_requester_identity_required", ("requester",)),
+        ),
+        ({"registration_kind": "joined_ltks"}, ("enum", ("registration_kind",))),
+    ],
+)
+def test_ltkt_needs_what_the_residence_registry_and_social_security_need(
+    changes: dict[str, Any], expected: tuple[str, tuple[Any, ...]]
+) -> None:
+    assert refused(changed(DEATH_LTKT, **changes)) == expected
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"deceased__personal_id": None, "deceased__residence": None},
+        {"requester__personal_id": None, "requester__id_document": None},
+    ],
+)
+def test_an_ordinary_registration_needs_none_of_it(changes: dict[str, Any]) -> None:
+    assert DeathRegistration.model_validate(changed(**changes))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"requester__personal_id": None}, {"requester__id_document": None}],
+)
+def test_either_identity_of_the_requester_will_do(changes: dict[str, Any]) -> None:
+    assert DeathRegistration.model_validate(changed(DEATH_LTKT, **changes))
+
+
+def test_ltkt_errors_name_fields_and_never_the_people() -> None:
+    with pytest.raises(ValidationError) as exc_info:
+        DeathRegistration.model_validate(changed(DEATH_LTKT, deceased__residence=None))
+    [error] = exc_info.value.errors()
+    assert "deceased.residence" in error["msg"]
+    assert DECEASED_ID not in error["msg"]
+    assert DEATH["deceased"]["full_name"] not in error["msg"]

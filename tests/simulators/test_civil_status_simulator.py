@@ -253,3 +253,68 @@ def test_config_hides_keys_and_checks_the_province() -> None:
     assert "key-h41" not in repr(CONFIG)
     with pytest.raises(ConfigurationError):
         CivilStatusState(CivilStatusConfig(api_keys=KEYS, province_code="999"))
+
+
+LOOKUP = "/hotich/1.0/traCuuHoTich"
+
+
+async def test_lookup_by_personal_id_answers_the_record_and_its_status(
+    registry: Registry,
+) -> None:
+    registered = (await registry.register("KS", BIRTH))["data"]
+    await registry.status("HS-1")
+    await registry.status("HS-1")
+    body = {"maDonVi": UNIT, "module": "KS", "soDinhDanh": registered["soDinhDanh"]}
+    found = await registry.call(LOOKUP, body)
+    assert (found["status"], found["errorCode"]) == ("OK", 0)
+    data = found["data"]
+    assert {k: data[k] for k in registered} == registered
+    assert (data["module"], data["trangThai"]) == ("KS", 3)  # as last answered, not moved on
+    assert data["data"]["nksHoTen"] == BIRTH["nksHoTen"]
+    assert (await registry.status("HS-1"))["data"]["trangThai"] == 4
+
+
+async def test_lookup_by_number_or_by_the_person_in_the_record(registry: Registry) -> None:
+    death = {**DEATH, "nktSoDinhDanh": "064052001234"}
+    registered = (await registry.register("KT", death, "HS-D"))["data"]
+    by_number = {
+        "module": "KT",
+        "soDangKy": registered["soDangKy"],
+        "quyenSo": registered["quyenSo"],
+    }
+    assert (await registry.call(LOOKUP, {"maDonVi": UNIT, **by_number}))["errorCode"] == 0
+    by_id = {"maDonVi": UNIT, "module": "KT", "soDinhDanh": "064052001234"}
+    assert (await registry.call(LOOKUP, by_id))["data"]["maHoSo"] == "HS-D"
+    # Any unit may look up: the Ministry's records are national.
+    other = {**by_id, "maDonVi": OTHER}
+    assert (await registry.call(LOOKUP, other, key=KEYS[OTHER]))["errorCode"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"module": "KS", "soDinhDanh": "054224000000"}, 201),
+        ({"module": "KH", "soDangKy": "1/2026"}, 201),
+        ({"module": "KT", "soDangKy": "1/2026", "quyenSo": "09/2026/KT"}, 201),
+        ({"module": "KT", "soDangKy": "1/2026", "noiDangKy": "000.00.99.H41"}, 201),
+        ({"module": "KS"}, 200),
+        ({"soDinhDanh": "054224000000"}, 200),
+        ({"module": "XX", "soDangKy": "1"}, 500),
+        ({"module": "KS", "soDangKy": 1}, 302),
+    ],
+)
+async def test_lookup_not_found_and_refused(
+    registry: Registry, body: dict[str, Any], code: int
+) -> None:
+    await registry.register("KT", {**DEATH, "noiDangKy": "000.00.12.H41"}, "HS-D")
+    answer = await registry.call(LOOKUP, {"maDonVi": UNIT, **body})
+    assert (answer["status"], answer["errorCode"]) == ("FAIL", code), answer
+
+
+async def test_state_counts_calls_per_path(registry: Registry) -> None:
+    await registry.register("KS", BIRTH)
+    await registry.status("HS-1")
+    await registry.switch(down=True)
+    await registry.call(STATUS, {"maDonVi": UNIT, "maHoSo": "HS-1"}, expect=503)
+    state = (await registry.http.get(f"{registry.url}/_simulator/state")).json()
+    assert state["calls"] == {REGISTER: 1, STATUS: 2}

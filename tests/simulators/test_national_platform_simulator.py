@@ -143,17 +143,42 @@ async def test_citizen_lookup(platform: Platform) -> None:
     assert missing.json()["ErrorCode"] == "CITIZEN_NOT_FOUND"
 
 
-async def test_catalogue_lookup(platform: Platform) -> None:
-    assert (await platform.get("/dmdc/1.0/dantoc/01")).json()["name"] == "Kinh"
-    assert (await platform.get("/dmdc/1.0/tinh/054")).json() == {
-        "catalog": "tinh",
-        "code": "054",
-        "name": "Phú Yên",
+async def test_catalogue_item(platform: Platform) -> None:
+    assert (await platform.get("/dmdc/1.0/DanToc/01")).json()["ten"] == "Kinh"
+    assert (await platform.get("/dmdc/1.0/Tinh/054")).json() == {
+        "loaiDanhMuc": "Tinh",
+        "ma": "054",
+        "ten": "Phú Yên",
     }
-    no_code = await platform.get("/dmdc/1.0/tinh/999")
-    no_catalog = await platform.get("/dmdc/1.0/nothing/01")
+    assert (await platform.get("/dmdc/1.0/Tinh/054")).json()["loaiDanhMuc"] == "Tinh"
+    no_code = await platform.get("/dmdc/1.0/Tinh/999")
+    no_list = await platform.get("/dmdc/1.0/Nothing/01")
+    no_catalog = await platform.get("/nothing/1.0/Tinh/054")
     assert (no_code.status_code, no_code.json()["ErrorCode"]) == (404, "CODE_NOT_FOUND")
-    assert (no_catalog.status_code, no_catalog.json()["ErrorCode"]) == (404, "CATALOG_NOT_FOUND")
+    for missing in (no_list, no_catalog):
+        assert (missing.status_code, missing.json()["ErrorCode"]) == (404, "CATALOG_NOT_FOUND")
+
+
+async def test_catalogue_search(platform: Platform) -> None:
+    found = (await platform.get("/dmdc/1.0/DanToc?tuKhoa=thai")).json()
+    assert found == {
+        "loaiDanhMuc": "DanToc",
+        "tuKhoa": "thai",
+        "danhSach": [{"ma": "03", "ten": "Thái"}],
+    }
+    everything = (await platform.get("/dmdc/1.0/Tinh")).json()["danhSach"]
+    assert {item["ma"] for item in everything} == {"001", "054", "064", "080", "093"}
+    by_code = (await platform.get("/dmdc/1.0/Tinh?tuKhoa=054")).json()["danhSach"]
+    assert by_code == [{"ma": "054", "ten": "Phú Yên"}]
+    assert (await platform.get("/dmdc/1.0/Tinh?tuKhoa=Paris")).json()["danhSach"] == []
+    unknown = await platform.get("/dmdc/1.0/Nothing?tuKhoa=x")
+    assert (unknown.status_code, unknown.json()["ErrorCode"]) == (404, "CATALOG_NOT_FOUND")
+
+
+async def test_catalogue_routes_leave_the_other_apis_alone(platform: Platform) -> None:
+    assert (await platform.get(f"/dancu/1.0/congdan/{PERSON}")).status_code == 200
+    assert (await platform.get("/dvcqg/1.0/hoso/NOPE")).json()["ErrorCode"] == "DOSSIER_NOT_FOUND"
+    assert (await platform.get("/dmdc/1.0/Tinh/054", {"Accept": "*/*"})).status_code == 401
 
 
 async def test_dossier_statuses_are_recorded_in_order(platform: Platform) -> None:
@@ -209,23 +234,23 @@ async def test_down_covers_token_and_apis(platform: Platform) -> None:
     headers = await platform.bearer()
     await platform.switch(down=True)
     assert (await platform.token()).status_code == 503
-    assert (await platform.get("/dmdc/1.0/tinh/054", headers)).status_code == 503
+    assert (await platform.get("/dmdc/1.0/Tinh/054", headers)).status_code == 503
     await platform.switch(down=False)
-    assert (await platform.get("/dmdc/1.0/tinh/054", headers)).status_code == 200
+    assert (await platform.get("/dmdc/1.0/Tinh/054", headers)).status_code == 200
 
 
 async def test_error_rate_and_latency(platform: Platform) -> None:
     headers = await platform.bearer()
     await platform.switch(error_rate=1.0)
-    busy = await platform.get("/dmdc/1.0/tinh/054", headers)
+    busy = await platform.get("/dmdc/1.0/Tinh/054", headers)
     assert (busy.status_code, busy.json()["error"]) == (503, "temporarily_unavailable")
     await platform.switch(error_kind="http")
     assert (await platform.token()).status_code == 500
     await platform.switch(error_rate=0.0, latency=0.5)
     with pytest.raises(httpx.ReadTimeout):
-        await platform.http.get(f"{platform.url}/dmdc/1.0/tinh/054", headers=headers, timeout=0.05)
+        await platform.http.get(f"{platform.url}/dmdc/1.0/Tinh/054", headers=headers, timeout=0.05)
     await platform.switch(latency=0.0)
-    assert (await platform.get("/dmdc/1.0/tinh/054", headers)).status_code == 200
+    assert (await platform.get("/dmdc/1.0/Tinh/054", headers)).status_code == 200
     assert (await platform.switch(latency=-1)).status_code == 400
 
 

@@ -121,16 +121,20 @@ class TokenSource:
             )
         except httpx.HTTPError as exc:
             raise TransientDeliveryError(
-                f"token request failed: {type(exc).__name__}", target=self._url
+                f"the national platform's token endpoint did not answer ({type(exc).__name__})",
+                target=self._url,
             ) from exc
         status = response.status_code
         if status >= 500 or status in _RETRYABLE_4XX:
             raise TransientDeliveryError(
-                f"token endpoint answered {status}", target=self._url, status_code=status
+                f"the national platform's token endpoint answered {status}",
+                target=self._url,
+                status_code=status,
             )
         if status >= 400:
             raise PermanentDeliveryError(
-                f"token endpoint refused the client ({status} {_oauth_error(response)})",
+                "the national platform's token endpoint refused the client "
+                f"({status} {_oauth_error(response)})",
                 target=self._url,
                 status_code=status,
             )
@@ -147,7 +151,7 @@ class TokenSource:
             body: Any = response.json()
         except ValueError as exc:
             raise TransientDeliveryError(
-                "token endpoint answered something that is not JSON",
+                "the national platform's token endpoint answered something that is not JSON",
                 target=self._url,
                 status_code=response.status_code,
             ) from exc
@@ -164,7 +168,8 @@ class TokenSource:
             or token_type.lower() != "bearer"
         ):
             raise TransientDeliveryError(
-                "token endpoint answered without a bearer access_token and a positive expires_in",
+                "the national platform's token endpoint answered without a bearer access_token "
+                "and a positive expires_in",
                 target=self._url,
                 status_code=response.status_code,
             )

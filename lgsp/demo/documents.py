@@ -1,21 +1,16 @@
-"""``lgsp demo``: the whole platform in one process, with sample traffic.
+"""The demo's document traffic: two provincial document systems whose webhooks a small receiver in
+the same process serves, one document sent inside the province, one out over the national document
+axis to a far province (Cao Bằng), whose status packages come back onto it.
 
-Embedded bus, a SQLite journal in a temporary folder, two provincial document systems whose
-webhooks are served by a small receiver in the same process, the national document axis
-simulator with a far province (Cao Bằng) on it, and two sample documents sent through the real
-HTTP API: one inside the province, one out over the national axis, whose status packages come
-back onto it. Every ``LGSP_*`` variable still applies: set ``LGSP_BUS`` or ``LGSP_DB_URL`` and the
-demo uses RabbitMQ or that database instead.
+Not for: starting the platform or the simulators (``lgsp.demo``, ``lgsp.demo.simulators``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -23,19 +18,13 @@ from aiohttp import web
 from lgsp.adapters.vdxp.client import VdxpClient
 from lgsp.adapters.webhook import verify
 from lgsp.client import Client
+from lgsp.demo.simulators import AXIS_SECRETS, FAR_AGENCY, RECIPIENT_AGENCY, SENDER_AGENCY
 from lgsp.registry import register_system
-from lgsp.runtime import Services, open_services, serve_http, start_adapters, wait_for_stop
-from lgsp.settings import Settings
+from lgsp.runtime import Services
 from lgsp.simulators.far_province import FarProvince
-from lgsp.simulators.vdxp import run_vdxp_simulator
-from lgsp.simulators.vdxp_state import VdxpConfig, VdxpSystem
 
-__all__ = ["SAMPLE_DOCUMENT", "demo_settings", "run_demo"]
+__all__ = ["SAMPLE_DOCUMENT", "Printer", "document_traffic", "webhook_receiver"]
 
-SENDER_AGENCY = "000.00.00.H41"  # a provincial People's Committee
-RECIPIENT_AGENCY = "000.00.12.H41"  # one of its departments
-FAR_AGENCY = "000.00.00.H14"  # another province's People's Committee, over the national axis
-_AXIS_SECRETS = {"lgsp-h41": "demo-secret-h41", "lgsp-h14": "demo-secret-h14"}
 
 SAMPLE_DOCUMENT: dict[str, Any] = {
     "code": {"number": "1234", "notation": "UBND-VX"},
@@ -51,24 +40,8 @@ SAMPLE_DOCUMENT: dict[str, Any] = {
 Printer = Callable[[str], None]
 
 
-def demo_settings(settings: Settings, workdir: Path, axis_url: str = "") -> Settings:
-    """``settings`` with the demo's defaults wherever the environment named nothing."""
-    defaults: dict[str, Any] = {
-        "bus": "memory",
-        "db_url": f"sqlite:///{workdir / 'lgsp.db'}",
-        "blob_dir": str(workdir / "blobs"),
-        "national_document_url": axis_url,
-        "national_document_system_id": "lgsp-h41",
-        "national_document_secret": _AXIS_SECRETS["lgsp-h41"],
-        "national_poll_interval": 0.3,
-    }
-    return settings.model_copy(
-        update={k: v for k, v in defaults.items() if k not in settings.model_fields_set}
-    )
-
-
 @asynccontextmanager
-async def _receiver(secrets: dict[str, str], say: Printer) -> AsyncIterator[int]:
+async def webhook_receiver(secrets: dict[str, str], say: Printer) -> AsyncIterator[int]:
     """The two demo systems' webhook endpoint, checking every signature like a vendor should."""
 
     async def hook(request: web.Request) -> web.Response:
@@ -108,7 +81,7 @@ async def _receiver(secrets: dict[str, str], say: Printer) -> AsyncIterator[int]
         await runner.cleanup()
 
 
-async def _sample_traffic(
+async def document_traffic(
     services: Services, gateway: str, receiver_port: int, secrets: dict[str, str], say: Printer
 ) -> str:
     """Register the two systems, send the sample document, print its path; its final status."""
@@ -165,7 +138,7 @@ async def _national_document(services: Services, client: Client, say: Printer) -
             services.http,
             settings.national_document_url,
             system_id="lgsp-h14",
-            secret=_AXIS_SECRETS["lgsp-h14"],
+            secret=AXIS_SECRETS["lgsp-h14"],
             timeout=5,
         ),
         agency=FAR_AGENCY,
@@ -191,34 +164,3 @@ async def _national_document(services: Services, client: Client, say: Printer) -
         await asyncio.sleep(0.05)
     say(f"message {accepted.id}: {message['status']}")
     return str(message["status"])
-
-
-async def run_demo(settings: Settings, *, say: Printer = print, serve: bool = True) -> str:
-    """Run the demo; returns the sample message's final status."""
-    axis = VdxpConfig(
-        systems={
-            "lgsp-h41": VdxpSystem(_AXIS_SECRETS["lgsp-h41"], (SENDER_AGENCY, RECIPIENT_AGENCY)),
-            "lgsp-h14": VdxpSystem(_AXIS_SECRETS["lgsp-h14"], (FAR_AGENCY,)),
-        },
-        agency_names={FAR_AGENCY: "UBND tỉnh Cao Bằng", SENDER_AGENCY: "UBND tỉnh Nghệ An"},
-    )
-    with tempfile.TemporaryDirectory(prefix="lgsp-demo-") as tmp:
-        secrets: dict[str, str] = {}
-        async with run_vdxp_simulator(axis) as axis_url:
-            settings = demo_settings(settings, Path(tmp), axis_url)
-            say(f"lgsp demo: bus={settings.bus}, journal={settings.db_url}")
-            say(f"national document axis simulator on {axis_url}")
-            return await _run(settings, secrets, say, serve=serve)
-
-
-async def _run(settings: Settings, secrets: dict[str, str], say: Printer, *, serve: bool) -> str:
-    async with open_services(settings) as services, _receiver(secrets, say) as receiver_port:
-        await start_adapters(services, ["document"])
-        async with serve_http(services, settings.http_host, settings.http_port) as served:
-            gateway = f"http://{settings.http_host}:{served.port}"
-            say(f"gateway on {gateway}")
-            status = await _sample_traffic(services, gateway, receiver_port, secrets, say)
-            if serve:
-                say("serving; Ctrl-C to stop")
-                await wait_for_stop()
-            return status
