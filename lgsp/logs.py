@@ -21,7 +21,8 @@ from lgsp.settings import Settings
 
 __all__ = ["configure_logging", "mask_personal_data", "mask_text"]
 
-_PERSONAL_ID = re.compile(r"(?<!\d)(\d{3})\d{9}(?!\d)")
+# Twelve digits standing alone; not the last group of a UUID (message ids), which can be all digits.
+_PERSONAL_ID = re.compile(r"(?<!\d)(?<![0-9a-fA-F]{4}-)(\d{3})\d{9}(?!\d)")
 _NAME_KEYS = re.compile(r"(^|_)(full_name|name|ho_ten|hoten)$|hoten$|HoTen$", re.IGNORECASE)
 # Keys whose values are names of things, not people: never masked.
 _NOT_PEOPLE = frozenset({"event", "logger", "level", "type", "axis", "queue", "exchange", "name_"})
@@ -60,6 +61,15 @@ def mask_personal_data(
     return event_dict
 
 
+class _MaskingFilter(logging.Filter):
+    """The same masking for lines libraries write through the standard library's logging."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
     """Configure structlog and the standard library's logging for this process."""
     level = getattr(logging, settings.log_level)
@@ -86,9 +96,13 @@ def configure_logging(settings: Settings) -> None:
     )
     # Libraries log through the standard library; keep them quiet unless asked.
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_MaskingFilter())
     # The AMQP client logs each failed (re)connection on its own; lgsp's bus logs the broker's
-    # state once, in its own words, and the CLI turns a failed start into one line.
+    # state once, in its own words, and the CLI turns a failed start into one line. Its DEBUG
+    # lines dump whole frames, message bodies (and the personal data in them) included: even at
+    # DEBUG, it says no more than INFO.
     for name in ("aiormq", "aio_pika"):
         logging.getLogger(name).setLevel(
-            logging.DEBUG if level == logging.DEBUG else logging.CRITICAL
+            logging.INFO if level == logging.DEBUG else logging.CRITICAL
         )

@@ -165,12 +165,21 @@ class DeadLetterKeeper:
 
     async def handle(self, delivery: Delivery) -> None:
         message = await self._journal.get(delivery.message_id)
-        if message is None or message.status not in _IN_FLIGHT:
+        if message is None or not _in_flight(message):
             return
         reason = str(delivery.headers.get(PARK_REASON_HEADER) or _broker_reason(delivery))
         event = Event("dead", _now(), detail={"reason": reason, "by": "broker"})
         await self._journal.transition(message.id, from_status=message.status, event=event)
         log.warning("dead_lettered_by_broker", message_id=message.id, reason=reason)
+
+
+def _in_flight(message: MessageRecord) -> bool:
+    """Whether an adapter still had work to do on ``message``: a civil-status registration is
+    ``delivered`` once the Ministry holds it, and its legs and status are followed until ``done``,
+    so the broker dead-lettering it then leaves work undone."""
+    if message.status == "delivered" and message.type.startswith("civil_status."):
+        return True
+    return message.status in _IN_FLIGHT
 
 
 def _broker_reason(delivery: Delivery) -> str:

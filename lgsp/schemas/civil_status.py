@@ -324,6 +324,22 @@ class BirthRegistration(LGSPModel):
             )
         return parent
 
+    @field_validator("registration_kind")
+    @classmethod
+    def _ltks_knows_the_home(cls, kind: RegistrationKind, info: ValidationInfo) -> RegistrationKind:
+        # LTKS registers the child's permanent residence too: the residence registry needs the
+        # home, which a parent's or the requester's residence gives.
+        if kind is not RegistrationKind.JOINED_LTKS:
+            return kind
+        people = [info.data.get(role) for role in ("mother", "father", "requester")]
+        if not any(person is not None and person.residence is not None for person in people):
+            raise PydanticCustomError(
+                "ltks_residence_required",
+                "registration_kind joined_ltks registers the child's permanent residence: give "
+                "mother.residence, father.residence or requester.residence",
+            )
+        return kind
+
     @field_validator("birth_notice")
     @classmethod
     def _notice_after_birth(

@@ -17,7 +17,7 @@ import pytest
 
 from lgsp.bus import Delivery
 from lgsp.ids import new_message_id
-from lgsp.journal import Journal, NewMessage
+from lgsp.journal import Event, Journal, NewMessage, StatusChange
 from lgsp.ops import DeadLetterKeeper
 from lgsp.registry import register_operator
 from tests.gateway.test_messages import message
@@ -243,3 +243,48 @@ async def test_a_failing_endpoint_opens_its_circuit_and_a_probe_closes_it(
 async def ops_get(platform: Platform, path: str) -> tuple[int, Any]:
     response = await platform.client.get(path, headers=platform.auth("ops"))
     return response.status, await response.json()
+
+
+@pytest.mark.parametrize(
+    ("message_type", "recorded_dead"),
+    [("civil_status.birth", True), ("document.send", False)],
+)
+async def test_the_keeper_records_a_delivered_message_dead_only_while_work_remains(
+    tmp_path: Path, message_type: str, recorded_dead: bool
+) -> None:
+    """A civil-status registration is followed after the Ministry holds it (``delivered``);
+    a document is finished once delivered."""
+    journal = await Journal.open(f"sqlite:///{tmp_path / 'j.db'}")
+    try:
+        message_id = new_message_id()
+        await journal.accept(
+            NewMessage(
+                id=message_id,
+                type=message_type,
+                sender="000.00.00.H41",
+                sender_system="a",
+                recipients=(RECIPIENT,),
+                created_at=datetime.now(UTC),
+                payload=b"{}",
+            )
+        )
+        await journal.change(
+            StatusChange(message_id, Event("delivered", datetime.now(UTC)), new_status="delivered")
+        )
+        delivery = Delivery(
+            message_id=message_id,
+            routing_key=message_type,
+            body=b"{}",
+            type=message_type,
+            headers={"x-death": [{"reason": "delivery_limit", "queue": "lgsp.x"}]},
+            correlation_id=None,
+            content_type="application/json",
+            redelivered=True,
+            delivery_count=21,
+        )
+        await DeadLetterKeeper(journal).handle(delivery)
+        record = await journal.get(message_id)
+        assert record is not None
+        assert record.status == ("dead" if recorded_dead else "delivered")
+    finally:
+        await journal.close()

@@ -335,6 +335,15 @@ def test_joined_procedure_ltks_is_for_children_under_six() -> None:
     assert refused(body) == ("ltks_child_too_old", ("registered_on",))
 
 
+def test_joined_procedure_ltks_needs_the_childs_home() -> None:
+    mother = {k: v for k, v in BIRTH["mother"].items() if k != "residence"}
+    body = changed(registration_kind="joined_ltks", mother=mother)
+    assert refused(body) == ("ltks_residence_required", ("registration_kind",))
+    father = {**BIRTH["father"], "residence": {"province": "Long An"}}
+    BirthRegistration.model_validate({**body, "father": father})
+    BirthRegistration.model_validate({**body, "registration_kind": "ordinary"})
+
+
 def test_ltks_age_for_a_29_february_birthday() -> None:
     child = {**BIRTH["child"], "birth_date": "2024-02-29", "personal_id": None}
     body = changed(child=child, birth_notice=None, registration_kind="joined_ltks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import structlog
@@ -38,6 +39,30 @@ def test_settings_refuse_nonsense(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_mask_text_keeps_only_the_province_prefix() -> None:
     assert mask_text("id 001090012345 and 064095000123.") == "id 001********* and 064*********."
     assert mask_text("order 1234567890123 stays") == "order 1234567890123 stays"  # 13 digits
+    # A message id whose last group happens to be all digits is not a personal ID number.
+    uuid = "01a20a77-a046-7faa-a963-123456789012"
+    assert mask_text(f"message {uuid}") == f"message {uuid}"
+    assert mask_text("maHoSo LGSP-001090012345") == "maHoSo LGSP-001*********"
+
+
+def test_library_lines_through_standard_logging_are_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The capture handler is one of the root's handlers: it gets the filter every handler gets.
+    caplog.set_level(logging.DEBUG)
+    configure_logging(Settings(log_format="json", log_level="DEBUG"))
+    amqp = logging.getLogger("aiormq.connection")
+    try:
+        amqp.info("frame body 001090012345")
+        amqp.debug("frame dump 064095000123")
+    finally:
+        structlog.reset_defaults()
+        for handler in logging.getLogger().handlers:
+            handler.filters.clear()
+    assert "001*********" in caplog.text
+    assert "001090012345" not in caplog.text
+    # The AMQP client's DEBUG lines are whole frames, bodies included: never written.
+    assert "frame dump" not in caplog.text
 
 
 def test_mask_personal_data_masks_names_and_nested_ids() -> None:

@@ -177,16 +177,3 @@ async def test_a_leg_without_its_url_parks_before_anyone_is_called(harness: Harn
     assert dead_detail(record)["leg"] == "health_insurance"
     for name in ("civil_status", "residence", "health_insurance"):
         assert await harness.far.calls(name) == 0
-
-
-async def test_ltks_without_anyone_s_residence_refuses_the_residence_leg(harness: Harness) -> None:
-    body = {**LTKS, "mother": {**LTKS["mother"]}}
-    body["mother"].pop("residence")
-    delivery = await harness.accept("civil_status.birth", body)
-    driven = await drive(harness.adapter(), delivery)
-    assert driven.outcome == "parked"
-    record = await harness.record(delivery.message_id)
-    assert leg_states(record, "residence")[-1] == "refused"
-    assert "mother.residence" in dead_detail(record)["reason"]
-    assert leg_states(record, "health_insurance")[-1] == "done"
-    assert await harness.far.calls("residence") == 0

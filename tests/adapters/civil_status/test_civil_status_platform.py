@@ -151,3 +151,20 @@ async def test_ltks_through_rabbitmq(
         platform_factory, far_side, bus="rabbitmq", db_url=sqlite_url, broker_url=rabbit_url
     )
     await ltks_with_a_leg_down_then_back(platform, far_side)
+
+
+async def test_an_ltks_without_the_childs_home_is_refused_at_the_door(
+    platform_factory: PlatformFactory, far_side: FarSide, sqlite_url: str
+) -> None:
+    platform = await start(platform_factory, far_side, bus="memory", db_url=sqlite_url)
+    body = {**LTKS, "mother": {k: v for k, v in LTKS["mother"].items() if k != "residence"}}
+    response = await platform.client.post(
+        "/v1/messages",
+        json={"type": "civil_status.birth", "recipients": [REGISTRAR], "body": body},
+        headers=platform.auth(SYSTEM),
+    )
+    assert response.status == 422
+    problem = await response.json()
+    assert [e["loc"] for e in problem["errors"]] == [["body", "registration_kind"]]
+    assert problem["errors"][0]["type"] == "ltks_residence_required"
+    assert await far_side.register_calls() == 0
