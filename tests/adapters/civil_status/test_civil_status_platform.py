@@ -10,12 +10,23 @@ from typing import Any
 import pytest
 
 from lgsp.adapters.civil_status import create
-from tests.adapters.civil_status.civil_status_support import LTKS, REGISTRAR, SENDER, FarSide
+from tests.adapters.civil_status.civil_status_support import (
+    FATHER_ID,
+    LTKS,
+    REGISTRAR,
+    SENDER,
+    FarSide,
+)
 from tests.schemas.civil_national_samples import DEATH_LTKT
 from tests.support import Platform, PlatformFactory
 
 SYSTEM = "hotich-a"
-TYPES = ["civil_status.birth", "civil_status.death", "civil_status.marriage"]
+TYPES = [
+    "civil_status.birth",
+    "civil_status.death",
+    "civil_status.marriage",
+    "civil_status.lookup",
+]
 
 
 async def start(platform_factory: PlatformFactory, far_side: FarSide, **overrides: Any) -> Platform:
@@ -29,6 +40,7 @@ async def start(platform_factory: PlatformFactory, far_side: FarSide, **override
     await platform.add_system(SYSTEM, SENDER, may_send=TYPES)
     adapter = create(platform.services.adapter_context())
     await platform.services.bus.consume(adapter.axis, adapter.handle)
+    await platform.services.bus.serve_requests(adapter.axis, adapter.answer)
     return platform
 
 
@@ -168,3 +180,52 @@ async def test_an_ltks_without_the_childs_home_is_refused_at_the_door(
     assert [e["loc"] for e in problem["errors"]] == [["body", "registration_kind"]]
     assert problem["errors"][0]["type"] == "ltks_residence_required"
     assert await far_side.register_calls() == 0
+
+
+async def lookup(platform: Platform, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = await platform.client.post(
+        "/v1/requests",
+        json={"type": "civil_status.lookup", "body": body},
+        headers=platform.auth(SYSTEM),
+    )
+    answer: dict[str, Any] = await response.json()
+    return response.status, answer
+
+
+async def a_registered_birth_is_looked_up(platform: Platform, far_side: FarSide) -> None:
+    message_id = await post(platform, "civil_status.birth", LTKS)
+    await platform.wait_status(message_id, "done", timeout=20)
+    legs = {item["leg"]: item for item in (await view(platform, message_id))["legs"]}
+    child_id = legs["civil_status"]["result"]["personal_id"]
+
+    status, answer = await lookup(platform, {"record_kind": "birth", "personal_id": child_id})
+    assert status == 200, answer
+    assert answer["found"] is True
+    assert answer["answer"]["personal_id"] == child_id
+    number = legs["civil_status"]["result"]["registration_number"]
+    assert answer["answer"]["registration_number"] == number
+
+    status, answer = await lookup(platform, {"record_kind": "birth", "personal_id": FATHER_ID})
+    assert (status, answer["found"], answer["answer"]) == (200, False, None)
+
+    await far_side.switch("civil_status", down=True)
+    status, answer = await lookup(platform, {"record_kind": "birth", "personal_id": child_id})
+    assert status == 502
+    assert answer["status"] == 502
+
+
+async def test_a_lookup_through_the_gateway_on_the_embedded_bus(
+    platform_factory: PlatformFactory, far_side: FarSide, sqlite_url: str
+) -> None:
+    platform = await start(platform_factory, far_side, bus="memory", db_url=sqlite_url)
+    await a_registered_birth_is_looked_up(platform, far_side)
+
+
+@pytest.mark.integration
+async def test_a_lookup_through_rabbitmq(
+    platform_factory: PlatformFactory, far_side: FarSide, sqlite_url: str, rabbit_url: str
+) -> None:
+    platform = await start(
+        platform_factory, far_side, bus="rabbitmq", db_url=sqlite_url, broker_url=rabbit_url
+    )
+    await a_registered_birth_is_looked_up(platform, far_side)
