@@ -16,9 +16,20 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from lgsp.errors import TransientDeliveryError
+import structlog
+
+from lgsp.errors import (
+    DeliveryError,
+    JournalUnavailable,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from lgsp.journal import Journal
+from lgsp.settings import Settings
 
 __all__ = ["BreakerState", "CircuitBreakers", "CircuitOpen"]
+
+log = structlog.get_logger(__name__)
 
 
 class BreakerState(enum.StrEnum):
@@ -57,6 +68,24 @@ class CircuitBreakers:
         self._clock = clock
         self._on_change = on_change
         self._circuits: dict[str, _Circuit] = {}
+
+    @classmethod
+    def recorded(cls, settings: Settings, journal: Journal) -> CircuitBreakers:
+        """Breakers as ``settings`` say, each change of state logged and written to the
+        journal's endpoints, where operators see it."""
+
+        async def record(endpoint: str, state: BreakerState, failures: int) -> None:
+            log.warning("circuit_" + state.value, endpoint=endpoint, failures=failures)
+            try:
+                await journal.record_endpoint(endpoint, state=state.value, failures=failures)
+            except JournalUnavailable as exc:
+                log.warning("circuit_state_not_recorded", endpoint=endpoint, error=str(exc))
+
+        return cls(
+            threshold=settings.breaker_threshold,
+            cooldown=settings.breaker_cooldown,
+            on_change=record,
+        )
 
     def state(self, endpoint: str) -> BreakerState:
         return self._circuits.get(endpoint, _Circuit()).state
@@ -100,6 +129,17 @@ class CircuitBreakers:
             circuit.opened_at = self._clock()
         if circuit.state is not was:
             await self._notify(endpoint, circuit.state, circuit.failures)
+
+    async def judge(self, endpoint: str, error: DeliveryError) -> None:
+        """What a failed call says about its endpoint: a refusal (a 4xx, a far side's "bad
+        data") means it is up; a timeout, a 5xx or a refused connection counts towards opening
+        its circuit; an open circuit's own refusal says nothing (the endpoint was not called)."""
+        if isinstance(error, CircuitOpen):
+            return
+        if isinstance(error, PermanentDeliveryError):
+            await self.success(endpoint)
+        else:
+            await self.failure(endpoint)
 
     async def _notify(self, endpoint: str, state: BreakerState, failures: int) -> None:
         if self._on_change is not None:

@@ -23,7 +23,7 @@ from typing import Protocol
 import structlog
 
 from lgsp.adapters.base import AdapterContext, accepted_record
-from lgsp.adapters.breaker import BreakerState, CircuitBreakers, CircuitOpen
+from lgsp.adapters.breaker import CircuitBreakers, CircuitOpen
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.adapters.webhook import post_webhook
 from lgsp.bus import Delivery, attempt_of
@@ -82,11 +82,7 @@ class DocumentAdapter:
         settings = context.settings
         self._grace = settings.journal_timeout + settings.publish_timeout + 1.0
         self._policy = policy or RetryPolicy.from_settings(settings)
-        self._breakers = breakers or CircuitBreakers(
-            threshold=settings.breaker_threshold,
-            cooldown=settings.breaker_cooldown,
-            on_change=self._breaker_changed,
-        )
+        self._breakers = breakers or CircuitBreakers.recorded(settings, context.journal)
 
     async def handle(self, delivery: Delivery) -> None:
         structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
@@ -214,7 +210,7 @@ class DocumentAdapter:
         except DeliveryError as exc:
             elapsed = int((time.perf_counter() - started) * 1000)
             exc.target = exc.target or system.webhook_url
-            await self._judge(system.webhook_url, exc)
+            await self._breakers.judge(system.webhook_url, exc)
             await self._record_failure(message, recipient, system.webhook_url, exc, elapsed)
             log.warning("delivery_failed", recipient=recipient, system=system.id, reason=exc.reason)
             return exc
@@ -242,23 +238,6 @@ class DocumentAdapter:
         if message.deadline is not None and _now() + timedelta(seconds=wait) > message.deadline:
             return None
         return wait
-
-    async def _judge(self, endpoint: str, error: DeliveryError) -> None:
-        """What a failure says about its endpoint: a refusal (4xx) means it is up; a timeout,
-        a 5xx or a refused connection counts towards opening its circuit."""
-        if isinstance(error, CircuitOpen):
-            return
-        if isinstance(error, PermanentDeliveryError):
-            await self._breakers.success(endpoint)
-        else:
-            await self._breakers.failure(endpoint)
-
-    async def _breaker_changed(self, endpoint: str, state: BreakerState, failures: int) -> None:
-        log.warning("circuit_" + state.value, endpoint=endpoint, failures=failures)
-        try:
-            await self._journal.record_endpoint(endpoint, state=state.value, failures=failures)
-        except JournalUnavailable as exc:
-            log.warning("circuit_state_not_recorded", endpoint=endpoint, error=str(exc))
 
     async def _record_success(self, attempt: Attempt, change: StatusChange | None) -> None:
         """Record a 2xx, waiting out a journal outage of up to ``_RECORD_PATIENCE`` seconds:
@@ -296,7 +275,7 @@ class DocumentAdapter:
         except DeliveryError as exc:
             elapsed = int((time.perf_counter() - started) * 1000)
             exc.target = exc.target or self._national.target
-            await self._judge(self._national.target, exc)
+            await self._breakers.judge(self._national.target, exc)
             for recipient in recipients:
                 await self._record_failure(message, recipient, self._national.target, exc, elapsed)
             return [exc]

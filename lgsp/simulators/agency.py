@@ -29,8 +29,6 @@ Not for: production, persistence, or the agencies' real rules.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,6 +45,8 @@ from lgsp.simulators.agency_state import (
     parse_date,
 )
 from lgsp.simulators.control import setup_control_routes
+from lgsp.simulators.serving import serve_app
+from lgsp.simulators.unit_answers import Refused, answer, calling_unit, switches_middleware, text
 
 __all__ = ["AGENCY_STATE", "create_agency_app", "run_agency_simulator"]
 
@@ -58,61 +58,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Code = AgencyErrorCode
 
 
-class _Refused(Exception):
-    def __init__(self, code: AgencyErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _answer(code: AgencyErrorCode = Code.OK, message: str = "", data: Any = None) -> web.Response:
-    return web.json_response(
-        {
-            "status": "OK" if code is Code.OK else "FAIL",
-            "errorCode": int(code),
-            "errorMessage": message or ("Thành công" if code is Code.OK else ""),
-            "data": data,
-        }
-    )
-
-
-@web.middleware
-async def _switches(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/_simulator/"):
-        return await handler(request)
-    state = request.app[AGENCY_STATE]
-    state.calls[request.path] += 1
-    if state.switches.down:
-        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
-    if state.switches.latency > 0:
-        await asyncio.sleep(state.switches.latency)
-    if state.inject_error():
-        if state.switches.error_kind == "http":
-            return web.Response(status=503, text="Service Unavailable")
-        return _answer(Code.TRY_LATER, "Hệ thống đang bận, vui lòng thử lại sau")
-    try:
-        return await handler(request)
-    except _Refused as refused:
-        log.info("agency.refused", path=request.path, code=int(refused.code))
-        return _answer(refused.code, refused.message)
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        raise _Refused(Code.INCOMPLETE, f"thiếu trường {name}")
-    if not isinstance(value, str):
-        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
-    return value
-
-
 def _place(data: dict[str, Any], name: str) -> None:
     value = data.get(name)
     if value is None:
         return
     if not isinstance(value, dict):
-        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là một đối tượng JSON")
-    _text(value, "tinh")
+        raise Refused(Code.BAD_DATA_TYPE, f"{name} phải là một đối tượng JSON")
+    text(value, "tinh")
 
 
 def _check(service: AgencyService, data: dict[str, Any]) -> None:
@@ -120,9 +72,9 @@ def _check(service: AgencyService, data: dict[str, Any]) -> None:
     for name in spec.required:
         if name in spec.places:
             if data.get(name) is None:
-                raise _Refused(Code.INCOMPLETE, f"thiếu trường {name}")
+                raise Refused(Code.INCOMPLETE, f"thiếu trường {name}")
         else:
-            _text(data, name)
+            text(data, name)
     for name in spec.places:
         _place(data, name)
     for name in spec.personal_ids:
@@ -130,52 +82,41 @@ def _check(service: AgencyService, data: dict[str, Any]) -> None:
         if value is None:
             continue
         if not (isinstance(value, str) and len(value) == 12 and value.isdigit()):
-            raise _Refused(Code.BAD_DATA, f"{name} không phải là số định danh cá nhân")
+            raise Refused(Code.BAD_DATA, f"{name} không phải là số định danh cá nhân")
     for name in spec.dates:
         try:
-            parse_date(_text(data, name))
+            parse_date(text(data, name))
         except ValueError as exc:
-            raise _Refused(Code.BAD_DATA, f"{name} không phải là ngày") from exc
+            raise Refused(Code.BAD_DATA, f"{name} không phải là ngày") from exc
 
 
 def _service_handler(service: AgencyService) -> Handler:
     async def settle(request: web.Request) -> web.Response:
         state = request.app[AGENCY_STATE]
-        key = request.headers.get(state.config.api_key_header, "")
-        key_unit = state.unit_of_key(key) if key else None
-        if key_unit is None:
-            raise _Refused(Code.AUTH, "xác thực không thành công")
-        try:
-            body = json.loads(await request.read())
-        except ValueError as exc:
-            raise _Refused(Code.BAD_DATA, "dữ liệu không phải JSON") from exc
-        if not isinstance(body, dict):
-            raise _Refused(Code.BAD_DATA_TYPE, "dữ liệu phải là một đối tượng JSON")
-        unit = _text(body, "maDonVi")
-        if unit != key_unit:
-            raise _Refused(Code.WRONG_AGENCY, f"khóa không thuộc đơn vị {unit}")
-        dossier_id = _text(body, "maHoSo")
-        received = _text(body, "ngayTiepNhan")
+        config = state.config
+        unit, body = await calling_unit(request, config.api_keys, config.api_key_header)
+        dossier_id = text(body, "maHoSo")
+        received = text(body, "ngayTiepNhan")
         try:
             parse_date(received)
         except ValueError as exc:
-            raise _Refused(Code.BAD_DATA, "ngayTiepNhan không phải là ngày") from exc
+            raise Refused(Code.BAD_DATA, "ngayTiepNhan không phải là ngày") from exc
         data = body.get("data")
         if data is None:
-            raise _Refused(Code.INCOMPLETE, "thiếu trường data")
+            raise Refused(Code.INCOMPLETE, "thiếu trường data")
         if not isinstance(data, dict):
-            raise _Refused(Code.BAD_DATA_TYPE, "data phải là một đối tượng JSON")
+            raise Refused(Code.BAD_DATA_TYPE, "data phải là một đối tượng JSON")
         known = state.find(service, unit, dossier_id)
         if known is not None:
-            return _answer(data=known.result)
+            return answer(data=known.result)
         _check(service, data)
         if dossier_id in state.config.refusing:
-            raise _Refused(Code.BAD_DATA, "hồ sơ không đủ điều kiện giải quyết")
+            raise Refused(Code.BAD_DATA, "hồ sơ không đủ điều kiện giải quyết")
         record = state.settle(
             service, unit=unit, dossier_id=dossier_id, received=received, data=data
         )
         log.info("agency.settled", service=service.value, unit=unit, dossier=dossier_id)
-        return _answer(data=record.result)
+        return answer(data=record.result)
 
     return settle
 
@@ -188,7 +129,9 @@ def setup_routes(app: web.Application) -> None:
 
 def create_agency_app(config: AgencyConfig) -> web.Application:
     """The simulator of ``config.agency`` as an app; its state is ``app[AGENCY_STATE]``."""
-    app = web.Application(middlewares=[_switches])
+    app = web.Application(
+        middlewares=[switches_middleware(lambda app: app[AGENCY_STATE], "agency")]
+    )
     app[AGENCY_STATE] = AgencyState(config)
     setup_routes(app)
     return app
@@ -199,13 +142,5 @@ async def run_agency_simulator(
     config: AgencyConfig, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[str]:
     """Serve the simulator on ``host:port`` (0 picks a free port); yields its base URL."""
-    runner = web.AppRunner(create_agency_app(config), access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1]
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{bound}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(create_agency_app(config), host, port) as url:
+        yield url

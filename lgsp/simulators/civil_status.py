@@ -43,9 +43,7 @@ Not for: production, persistence, or the full registration rules (the schemas ch
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -60,6 +58,8 @@ from lgsp.simulators.civil_status_state import (
     CivilStatusState,
 )
 from lgsp.simulators.control import setup_control_routes
+from lgsp.simulators.serving import serve_app
+from lgsp.simulators.unit_answers import Refused, answer, calling_unit, switches_middleware, text
 
 __all__ = ["CIVIL_STATUS_STATE", "create_civil_status_app", "run_civil_status_simulator"]
 
@@ -79,111 +79,48 @@ _MALE = {"1", "nam", "male"}
 _FEMALE = {"2", "nữ", "nu", "female"}
 
 
-class _Refused(Exception):
-    def __init__(self, code: CivilStatusErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _answer(
-    code: CivilStatusErrorCode = Code.OK, message: str = "", data: Any = None
-) -> web.Response:
-    return web.json_response(
-        {
-            "status": "OK" if code is Code.OK else "FAIL",
-            "errorCode": int(code),
-            "errorMessage": message or ("Thành công" if code is Code.OK else ""),
-            "data": data,
-        }
-    )
-
-
-@web.middleware
-async def _switches(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/_simulator/"):
-        return await handler(request)
-    state = request.app[CIVIL_STATUS_STATE]
-    state.calls[request.path] += 1
-    if state.switches.down:
-        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
-    if state.switches.latency > 0:
-        await asyncio.sleep(state.switches.latency)
-    if state.inject_error():
-        if state.switches.error_kind == "http":
-            return web.Response(status=503, text="Service Unavailable")
-        return _answer(Code.TRY_LATER, "Hệ thống đang bận, vui lòng thử lại sau")
-    try:
-        return await handler(request)
-    except _Refused as refused:
-        log.info("civil_status.refused", path=request.path, code=int(refused.code))
-        return _answer(refused.code, refused.message)
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None or value == "":
-        raise _Refused(Code.INCOMPLETE, f"thiếu trường {name}")
-    if not isinstance(value, str):
-        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
-    return value
-
-
 def _date(value: str, name: str) -> dt.date:
     for form in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(value[:10], form).date()
         except ValueError:
             continue
-    raise _Refused(Code.BAD_DATA, f"{name} không phải là ngày")
+    raise Refused(Code.BAD_DATA, f"{name} không phải là ngày")
 
 
 async def _caller(request: web.Request) -> tuple[str, dict[str, Any]]:
     """The calling unit and the body, once its key matches ``maDonVi``."""
-    state = request.app[CIVIL_STATUS_STATE]
-    key = request.headers.get(state.config.api_key_header, "")
-    key_unit = state.unit_of_key(key) if key else None
-    if key_unit is None:
-        raise _Refused(Code.AUTH, "xác thực không thành công")
-    try:
-        body = json.loads(await request.read())
-    except ValueError as exc:
-        raise _Refused(Code.BAD_DATA, "dữ liệu không phải JSON") from exc
-    if not isinstance(body, dict):
-        raise _Refused(Code.BAD_DATA_TYPE, "dữ liệu phải là một đối tượng JSON")
-    unit = _text(body, "maDonVi")
-    if unit != key_unit:
-        raise _Refused(Code.WRONG_AGENCY, f"khóa không thuộc đơn vị {unit}")
-    return unit, body
+    config = request.app[CIVIL_STATUS_STATE].config
+    return await calling_unit(request, config.api_keys, config.api_key_header)
 
 
 def _personal_id(state: CivilStatusState, data: dict[str, Any]) -> str:
     birth_date = _date(data["nksNgaySinh"], "nksNgaySinh")
     sex = data["nksGioiTinh"].strip().lower()
     if sex not in _MALE | _FEMALE:
-        raise _Refused(Code.BAD_DATA, "nksGioiTinh không hợp lệ")
+        raise Refused(Code.BAD_DATA, "nksGioiTinh không hợp lệ")
     return state.personal_id(birth_date, female=sex in _FEMALE)
 
 
 async def register(request: web.Request) -> web.Response:
     state = request.app[CIVIL_STATUS_STATE]
     unit, body = await _caller(request)
-    module = _text(body, "module")
-    dossier_id = _text(body, "maHoSo")
-    received = _text(body, "ngayTiepNhan")
+    module = text(body, "module")
+    dossier_id = text(body, "maHoSo")
+    received = text(body, "ngayTiepNhan")
     if "data" not in body or body["data"] is None:
-        raise _Refused(Code.INCOMPLETE, "thiếu trường data")
+        raise Refused(Code.INCOMPLETE, "thiếu trường data")
     data = body["data"]
     if not isinstance(data, dict):
-        raise _Refused(Code.BAD_DATA_TYPE, "data phải là một đối tượng JSON")
+        raise Refused(Code.BAD_DATA_TYPE, "data phải là một đối tượng JSON")
     if module not in MODULES:
-        raise _Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
+        raise Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
     _date(received, "ngayTiepNhan")
     for name in _REQUIRED_DATA[module]:
-        _text(data, name)
+        text(data, name)
     known = state.find(unit, dossier_id)
     if known is not None:
-        return _answer(data=known.result())
+        return answer(data=known.result())
     personal_id = _personal_id(state, data) if module == "KS" else None
     record = state.register(
         unit=unit,
@@ -194,45 +131,45 @@ async def register(request: web.Request) -> web.Response:
         personal_id=personal_id,
     )
     log.info("civil_status.registered", unit=unit, module=module, number=record.number)
-    return _answer(data=record.result())
+    return answer(data=record.result())
 
 
 async def dossier_status(request: web.Request) -> web.Response:
     state = request.app[CIVIL_STATUS_STATE]
     unit, body = await _caller(request)
-    dossier_id = _text(body, "maHoSo")
+    dossier_id = text(body, "maHoSo")
     record = state.find(unit, dossier_id)
     if record is None:
-        raise _Refused(Code.NOT_FOUND, f"không tìm thấy hồ sơ {dossier_id}")
+        raise Refused(Code.NOT_FOUND, f"không tìm thấy hồ sơ {dossier_id}")
     status = record.next_status()
-    return _answer(data={"maHoSo": dossier_id, "trangThai": int(status)})
+    return answer(data={"maHoSo": dossier_id, "trangThai": int(status)})
 
 
-def _optional_text(body: dict[str, Any], name: str) -> str | None:
+def _optionaltext(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise _Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
+        raise Refused(Code.BAD_DATA_TYPE, f"{name} phải là chuỗi")
     return value
 
 
 async def lookup(request: web.Request) -> web.Response:
     state = request.app[CIVIL_STATUS_STATE]
     _, body = await _caller(request)
-    module = _text(body, "module")
+    module = text(body, "module")
     if module not in MODULES:
-        raise _Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
-    personal_id = _optional_text(body, "soDinhDanh")
-    number = _optional_text(body, "soDangKy")
-    book = _optional_text(body, "quyenSo")
-    place = _optional_text(body, "noiDangKy")
+        raise Refused(Code.BAD_DATA, f"module {module} không hợp lệ (KS, KT, KH)")
+    personal_id = _optionaltext(body, "soDinhDanh")
+    number = _optionaltext(body, "soDangKy")
+    book = _optionaltext(body, "quyenSo")
+    place = _optionaltext(body, "noiDangKy")
     if personal_id is None and number is None:
-        raise _Refused(Code.INCOMPLETE, "thiếu trường soDinhDanh hoặc soDangKy")
+        raise Refused(Code.INCOMPLETE, "thiếu trường soDinhDanh hoặc soDangKy")
     record = state.search(module, personal_id=personal_id, number=number, book=book, place=place)
     if record is None:
-        raise _Refused(Code.NOT_FOUND, "không tìm thấy thông tin hộ tịch")
-    return _answer(data=record.found())
+        raise Refused(Code.NOT_FOUND, "không tìm thấy thông tin hộ tịch")
+    return answer(data=record.found())
 
 
 def setup_routes(app: web.Application) -> None:
@@ -244,7 +181,9 @@ def setup_routes(app: web.Application) -> None:
 
 def create_civil_status_app(config: CivilStatusConfig) -> web.Application:
     """The simulator as an app; its state is ``app[CIVIL_STATUS_STATE]``."""
-    app = web.Application(middlewares=[_switches])
+    app = web.Application(
+        middlewares=[switches_middleware(lambda app: app[CIVIL_STATUS_STATE], "civil_status")]
+    )
     app[CIVIL_STATUS_STATE] = CivilStatusState(config)
     setup_routes(app)
     return app
@@ -255,13 +194,5 @@ async def run_civil_status_simulator(
     config: CivilStatusConfig, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[str]:
     """Serve the simulator on ``host:port`` (0 picks a free port); yields its base URL."""
-    runner = web.AppRunner(create_civil_status_app(config), access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1]
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{bound}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(create_civil_status_app(config), host, port) as url:
+        yield url

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,14 +173,6 @@ class CivilStatusState:
         self.counters: dict[tuple[str, str], int] = {}
         self.calls: Counter[str] = Counter()
         """Calls per path, switched ones included: tests see what was (not) called again."""
-
-    def unit_of_key(self, key: str) -> str | None:
-        """The unit an API key belongs to (compared in constant time)."""
-        found = None
-        for unit, expected in self.config.api_keys.items():
-            if secrets.compare_digest(key.encode(), expected.encode()):
-                found = unit
-        return found
 
     def inject_error(self) -> bool:
         rate = self.switches.error_rate

@@ -58,6 +58,7 @@ from lgsp.simulators.national_platform_state import (
     find_list,
     search_items,
 )
+from lgsp.simulators.serving import serve_app
 
 __all__ = ["NATIONAL_STATE", "create_national_app", "run_national_simulator"]
 
@@ -260,14 +261,5 @@ async def run_national_simulator(
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[str]:
     """Serve the simulator on ``host:port`` (0 picks a free port); yields its base URL."""
-    app = create_national_app(config, clock=clock)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1]
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{bound}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(create_national_app(config, clock=clock), host, port) as url:
+        yield url

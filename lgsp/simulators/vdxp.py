@@ -48,6 +48,7 @@ from aiohttp import web
 from lgsp.adapters.vdxp.client import VdxpErrorCode
 from lgsp.adapters.vdxp.signing import HEADER_PREFIX, verify_signed_headers
 from lgsp.simulators.control import setup_control_routes
+from lgsp.simulators.serving import serve_app
 from lgsp.simulators.vdxp_state import VdxpConfig, VdxpState, VdxpSystem, recipients_of
 
 __all__ = ["VDXP_STATE", "create_vdxp_app", "run_vdxp_simulator"]
@@ -267,14 +268,5 @@ async def run_vdxp_simulator(
     config: VdxpConfig, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[str]:
     """Serve the simulator on ``host:port`` (0 picks a free port); yields its base URL."""
-    # A short shutdown: a call held by ``latency`` must not keep the test or the demo waiting.
-    runner = web.AppRunner(create_vdxp_app(config), access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1]
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{bound}"
-    finally:
-        await runner.cleanup()
+    async with serve_app(create_vdxp_app(config), host, port) as url:
+        yield url

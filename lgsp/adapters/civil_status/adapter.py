@@ -33,7 +33,7 @@ from typing import Any
 import structlog
 
 from lgsp.adapters.base import AdapterContext, accepted_record, read_envelope
-from lgsp.adapters.breaker import BreakerState, CircuitBreakers, CircuitOpen
+from lgsp.adapters.breaker import CircuitBreakers, CircuitOpen
 from lgsp.adapters.civil_status.agencies import AgencyClient, service_for
 from lgsp.adapters.civil_status.legs import Leg, LegBook, LegState, plan
 from lgsp.adapters.civil_status.lookup import Lookups
@@ -42,7 +42,7 @@ from lgsp.adapters.civil_status.ministry import DossierStatus, MinistryClient
 from lgsp.adapters.civil_status.rounds import FINISHED, Round, park
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.bus import Delivery, Reply
-from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
+from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
 from lgsp.schemas import BirthRegistration, DeathRegistration, MarriageRegistration
 
 __all__ = ["CivilStatusAdapter"]
@@ -69,11 +69,7 @@ class CivilStatusAdapter:
         self._ministry = ministry or MinistryClient.from_settings(settings, context.http)
         self._agencies = agencies or AgencyClient(context.http, settings)
         self._policy = policy or RetryPolicy.from_settings(settings)
-        self._breakers = breakers or CircuitBreakers(
-            threshold=settings.breaker_threshold,
-            cooldown=settings.breaker_cooldown,
-            on_change=self._breaker_changed,
-        )
+        self._breakers = breakers or CircuitBreakers.recorded(settings, context.journal)
         self._lookups = Lookups(settings, self._ministry, self._breakers)
 
     async def answer(self, delivery: Delivery) -> Reply:
@@ -290,25 +286,8 @@ class CivilStatusAdapter:
         self, r: Round, leg: Leg, url: str, error: DeliveryError, started: float
     ) -> None:
         error.target = error.target or url
-        await self._judge(url, error)
+        await self._breakers.judge(url, error)
         await r.failed(leg, url, error, started)
-
-    async def _judge(self, endpoint: str, error: DeliveryError) -> None:
-        """A refusal means the endpoint is up; a timeout, a 5xx or a transient code counts
-        towards opening its circuit."""
-        if isinstance(error, CircuitOpen):
-            return
-        if isinstance(error, PermanentDeliveryError):
-            await self._breakers.success(endpoint)
-        else:
-            await self._breakers.failure(endpoint)
-
-    async def _breaker_changed(self, endpoint: str, state: BreakerState, failures: int) -> None:
-        log.warning("circuit_" + state.value, endpoint=endpoint, failures=failures)
-        try:
-            await self._journal.record_endpoint(endpoint, state=state.value, failures=failures)
-        except JournalUnavailable as exc:
-            log.warning("circuit_state_not_recorded", endpoint=endpoint, error=str(exc))
 
 
 def _now() -> datetime:

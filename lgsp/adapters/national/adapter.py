@@ -31,14 +31,14 @@ from typing import NoReturn
 import structlog
 
 from lgsp.adapters.base import AdapterContext, accepted_record, read_envelope
-from lgsp.adapters.breaker import BreakerState, CircuitBreakers, CircuitOpen
+from lgsp.adapters.breaker import CircuitBreakers, CircuitOpen
 from lgsp.adapters.national.client import NationalPlatform
 from lgsp.adapters.national.lookups import NationalLookups
 from lgsp.adapters.national.ordering import StatusOrder
 from lgsp.adapters.national.portal import dossier_record
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.bus import Delivery, Reply
-from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
+from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
 from lgsp.journal import SETTLED, Attempt, Event, MessageRecord, StatusChange
 from lgsp.schemas import DossierSync, Envelope
 
@@ -74,11 +74,7 @@ class NationalAdapter:
         # How long a gateway may hold a message between its journal row and the broker.
         self._grace = settings.journal_timeout + settings.publish_timeout + 1.0
         self._policy = policy or RetryPolicy.from_settings(settings)
-        self._breakers = breakers or CircuitBreakers(
-            threshold=settings.breaker_threshold,
-            cooldown=settings.breaker_cooldown,
-            on_change=self._breaker_changed,
-        )
+        self._breakers = breakers or CircuitBreakers.recorded(settings, context.journal)
         self._order = StatusOrder(
             context.journal,
             wait=order_wait,
@@ -134,7 +130,7 @@ class NationalAdapter:
             await self._wait_for_circuit(record, envelope, exc)
         except DeliveryError as exc:
             elapsed = int((time.perf_counter() - started) * 1000)
-            await self._judge(target, exc)
+            await self._breakers.judge(target, exc)
             await self._record(record, envelope, target, elapsed, exc)
             log.warning(
                 "dossier_sync_failed",
@@ -297,21 +293,6 @@ class NationalAdapter:
         )
         log.warning("parked", reason=reason)
         raise PermanentDeliveryError(reason)
-
-    async def _judge(self, endpoint: str, error: DeliveryError) -> None:
-        """A refusal (4xx) means the portal is up; a timeout, 5xx or refused connection counts
-        towards opening its circuit."""
-        if isinstance(error, PermanentDeliveryError):
-            await self._breakers.success(endpoint)
-        else:
-            await self._breakers.failure(endpoint)
-
-    async def _breaker_changed(self, endpoint: str, state: BreakerState, failures: int) -> None:
-        log.warning("circuit_" + state.value, endpoint=endpoint, failures=failures)
-        try:
-            await self._journal.record_endpoint(endpoint, state=state.value, failures=failures)
-        except JournalUnavailable as exc:
-            log.warning("circuit_state_not_recorded", endpoint=endpoint, error=str(exc))
 
 
 def _replayed_at(record: MessageRecord) -> datetime | None:
