@@ -13,6 +13,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import structlog
@@ -23,7 +24,14 @@ from lgsp.journal import Journal
 from lgsp.logs import configure_logging
 from lgsp.ops.cli import dead_letters_command
 from lgsp.registry import register_operator, register_system, system_view
-from lgsp.runtime import drain, open_services, serve_http, start_adapters, wait_for_stop
+from lgsp.runtime import (
+    drain,
+    open_services,
+    serve_http,
+    serve_metrics,
+    start_adapters,
+    wait_for_stop,
+)
 from lgsp.settings import Settings
 
 __all__ = ["main"]
@@ -105,9 +113,14 @@ async def _serve(settings: Settings, *, gateway: bool, axes: Sequence[str]) -> N
                 log.info("stopping")
                 await drain(services, served)
         else:
-            await wait_for_stop()
-            log.info("stopping")
-            await drain(services, None)
+            async with AsyncExitStack() as stack:
+                if settings.metrics_port:
+                    await stack.enter_async_context(
+                        serve_metrics(services, settings.http_host, settings.metrics_port)
+                    )
+                await wait_for_stop()
+                log.info("stopping")
+                await drain(services, None)
     log.info("stopped")
 
 

@@ -1,5 +1,6 @@
-"""Assembling a process: journal, bus, HTTP client, adapters and the gateway, opened and closed
-in order, and the wait for a signal to stop.
+"""Assembling a process: journal, bus, HTTP client, metrics, adapters and the gateway (or, in an
+adapter process, a small ``/metrics`` server), opened and closed in order, and the wait for a
+signal to stop.
 
 Not for: argument parsing (``lgsp.cli``) or anything a single request does.
 """
@@ -25,8 +26,10 @@ from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.errors import ConfigurationError
 from lgsp.gateway import create_app
 from lgsp.gateway.accept import Acceptor
-from lgsp.gateway.keys import LIFECYCLE
+from lgsp.gateway.app import get_metrics
+from lgsp.gateway.keys import LIFECYCLE, METRICS
 from lgsp.journal import Journal
+from lgsp.metrics import Metrics
 from lgsp.ops.dead_letters import DeadLetterKeeper
 from lgsp.settings import Settings
 
@@ -36,6 +39,7 @@ __all__ = [
     "drain",
     "open_services",
     "serve_http",
+    "serve_metrics",
     "start_adapters",
     "wait_for_stop",
 ]
@@ -50,11 +54,15 @@ class Services:
     bus: Bus
     http: httpx.AsyncClient
     blobs: BlobStore
+    metrics: Metrics = field(default_factory=Metrics)
+    """The process's one registry: the gateway's requests and the adapters' deliveries."""
     background: list[asyncio.Task[None]] = field(default_factory=list)
     """Long-running tasks (pollers), cancelled when the services close."""
 
     def adapter_context(self) -> AdapterContext:
-        return AdapterContext(self.settings, self.bus, self.journal, self.http, self.blobs)
+        return AdapterContext(
+            self.settings, self.bus, self.journal, self.http, self.blobs, self.metrics
+        )
 
     def acceptor(self) -> Acceptor:
         return Acceptor(
@@ -64,6 +72,7 @@ class Services:
             blobs=self.blobs,
             blob_threshold=self.settings.blob_threshold_bytes,
             publish_timeout=self.settings.publish_timeout,
+            metrics=self.metrics,
         )
 
 
@@ -87,7 +96,9 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             ) as http:
                 blobs = DirectoryBlobStore(Path(settings.blob_dir))
-                services = Services(settings, journal, the_bus, http, blobs)
+                metrics = Metrics()
+                metrics.watch_bus(the_bus)
+                services = Services(settings, journal, the_bus, http, blobs, metrics)
                 try:
                     yield services
                 finally:
@@ -103,10 +114,12 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
 async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapter]:
     """Consume each axis's queue, and answer its requests when its adapter is an ``Answerer``;
     with the document axis, also poll the national document axis when one is configured (the
-    poller stops with the bus)."""
+    poller stops with the bus). Every adapter's deliveries are counted and timed, plug-ins' too."""
     adapters = [load_adapter(axis, services.adapter_context()) for axis in axes]
     for adapter in adapters:
-        await services.bus.consume(adapter.axis, adapter.handle)
+        await services.bus.consume(
+            adapter.axis, services.metrics.measured(adapter.axis, adapter.handle)
+        )
         answers = False
         if isinstance(adapter, Answerer):
             await services.bus.serve_requests(adapter.axis, adapter.answer)
@@ -135,7 +148,11 @@ class Served:
 async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[Served]:
     """The gateway on ``host:port``; yields where it listens (port 0 picks one)."""
     app = create_app(
-        services.settings, bus=services.bus, journal=services.journal, blobs=services.blobs
+        services.settings,
+        bus=services.bus,
+        journal=services.journal,
+        blobs=services.blobs,
+        metrics=services.metrics,
     )
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=services.settings.shutdown_timeout
@@ -155,6 +172,35 @@ async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[
         yield Served(int(bound), app)
     finally:
         await runner.cleanup()  # stops listening, then waits for requests in flight
+
+
+@asynccontextmanager
+async def serve_metrics(services: Services, host: str, port: int) -> AsyncIterator[int]:
+    """``/metrics`` and ``/healthz`` of a process without a gateway (``lgsp adapter``), on
+    ``host:port``; yields where it listens (port 0 picks one)."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app[METRICS] = services.metrics
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, reuse_address=True).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); set LGSP_METRICS_PORT"
+        ) from exc
+    bound = int(runner.addresses[0][1]) if runner.addresses else port
+    log.info("metrics_listening", host=host, port=bound)
+    try:
+        yield bound
+    finally:
+        await runner.cleanup()
 
 
 async def drain(services: Services, served: Served | None) -> None:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     """``sqlite:///path/lgsp.db`` or ``postgresql://user@host:port/db``."""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    """Where ``lgsp adapter`` serves ``/metrics`` and ``/healthz`` (on ``http_host``); 0: not
+    served. The gateway serves its own ``/metrics`` on ``http_port``."""
 
     # Limits and timeouts.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -21,6 +21,7 @@ from lgsp.bus import Bus, Delivery, Reply
 from lgsp.documents.blobs import BlobStore
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
 from lgsp.journal import Journal, MessageRecord
+from lgsp.metrics import Metrics
 from lgsp.schemas import SUBMISSION, Envelope
 from lgsp.settings import Settings
 
@@ -45,6 +46,9 @@ class AdapterContext:
     journal: Journal
     http: httpx.AsyncClient
     blobs: BlobStore
+    metrics: Metrics | None = None
+    """The process's metrics, for an adapter that records more than its deliveries (which the
+    runtime counts for every adapter)."""
 
 
 class Adapter(Protocol):

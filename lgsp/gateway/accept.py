@@ -30,6 +30,7 @@ from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailab
 from lgsp.gateway.admission import Admitted, admit_json
 from lgsp.ids import new_message_id
 from lgsp.journal import IdempotencyClash, Journal, MessageRecord, NewMessage, System
+from lgsp.metrics import Metrics
 from lgsp.recovery import outgoing_from_record
 
 __all__ = ["Accepted", "Acceptor"]
@@ -74,12 +75,14 @@ class Acceptor:
         blobs: BlobStore | None = None,
         blob_threshold: int = 256 * 1024,
         publish_timeout: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._bus = bus
         self._journal = journal
         self._journal_timeout = journal_timeout
         self._blobs = blobs
         self._blob_threshold = blob_threshold
+        self._metrics = metrics
         # How long a request can hold a message between journal and confirm, at the most.
         self._in_flight_bound = publish_timeout + journal_timeout + 1.0
         self._background: set[asyncio.Task[None]] = set()
@@ -170,6 +173,8 @@ class Acceptor:
                 f"the journal did not record the message within {self._journal_timeout}s"
             ) from None
         self._journal.queued(message_id)
+        if self._metrics is not None:
+            self._metrics.accepted(admitted.type)
         if admitted.status is not None or admitted.revokes is not None:
             self._in_background(self._record_document_history(admitted, sender, message_id))
         return Accepted(message_id, "accepted")

@@ -1,7 +1,9 @@
 """The gateway's app factory: ``create_app(settings, bus=..., journal=...)``.
 
 A bus or journal passed in is used as it is and left open (the caller owns it); anything not passed
-in is opened from ``settings`` when the app starts and closed when it stops.
+in is opened from ``settings`` when the app starts and closed when it stops. ``metrics`` is the
+process's ``Metrics`` (``lgsp run`` shares one with its adapters); without one the app keeps its
+own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lgsp.gateway.keys import (
     DEAD_LETTERS,
     JOURNAL,
     LIFECYCLE,
+    METRICS,
     SETTINGS,
 )
 from lgsp.gateway.lifecycle import Lifecycle
@@ -32,10 +35,11 @@ from lgsp.gateway.middlewares import setup_middlewares
 from lgsp.gateway.ops import setup_ops_routes
 from lgsp.gateway.requests import setup_request_routes
 from lgsp.journal import Journal
+from lgsp.metrics import CONTENT_TYPE, Metrics
 from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "get_metrics"]
 
 
 def create_app(
@@ -44,14 +48,18 @@ def create_app(
     bus: Bus | None = None,
     journal: Journal | None = None,
     blobs: BlobStore | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     # A little headroom over the body limit so our own check answers with a precise 413.
     largest = max(settings.max_body_bytes, settings.max_document_bytes)
     app = web.Application(client_max_size=largest + 1)
     app[SETTINGS] = settings
     app[LIFECYCLE] = Lifecycle()
+    the_metrics = metrics if metrics is not None else Metrics()
+    app[METRICS] = the_metrics
     setup_middlewares(app)
     setup_routes(app)
+    app.router.add_get("/metrics", get_metrics)
     setup_request_routes(app)
     setup_ops_routes(app)
     setup_inbox_routes(app)
@@ -69,6 +77,7 @@ def create_app(
         try:
             if own_bus:
                 await the_bus.start()
+            the_metrics.watch_bus(the_bus)
             app[JOURNAL] = the_journal
             app[BUS] = the_bus
             app[AUTHENTICATOR] = Authenticator(the_journal.systems, ttl=settings.system_cache_ttl)
@@ -81,6 +90,7 @@ def create_app(
                 blobs=the_blobs,
                 blob_threshold=settings.blob_threshold_bytes,
                 publish_timeout=settings.publish_timeout,
+                metrics=the_metrics,
             )
             yield
         finally:
@@ -91,3 +101,10 @@ def create_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+async def get_metrics(request: web.Request) -> web.Response:
+    """``GET /metrics``: no key asked, like ``/healthz``; who may scrape is the network's call."""
+    return web.Response(
+        body=request.app[METRICS].exposition(), headers={"Content-Type": CONTENT_TYPE}
+    )

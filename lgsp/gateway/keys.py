@@ -10,6 +10,7 @@ from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.lifecycle import Lifecycle
 from lgsp.journal import Journal
+from lgsp.metrics import Metrics
 from lgsp.ops.dead_letters import DeadLetters
 from lgsp.settings import Settings
 
@@ -21,6 +22,7 @@ __all__ = [
     "DEAD_LETTERS",
     "JOURNAL",
     "LIFECYCLE",
+    "METRICS",
     "SETTINGS",
 ]
 
@@ -32,3 +34,4 @@ ACCEPTOR = web.AppKey("acceptor", Acceptor)
 BLOBS = web.AppKey("blobs", BlobStore)
 DEAD_LETTERS = web.AppKey("dead_letters", DeadLetters)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+METRICS = web.AppKey("metrics", Metrics)

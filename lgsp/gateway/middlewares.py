@@ -1,4 +1,5 @@
-"""Middlewares: request context and the one log line per request; errors → problem+json.
+"""Middlewares: request context and the one log line per request; errors → problem+json; the
+HTTP metrics of each request.
 
 Not for: authentication (handlers call the ``Authenticator``: some routes are public).
 """
@@ -12,14 +13,49 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from lgsp.errors import LGSPError
+from lgsp.gateway.keys import METRICS
 from lgsp.gateway.problems import problem, problem_for
 from lgsp.ids import new_request_id
+from lgsp.metrics import UNMATCHED
 
-__all__ = ["error_middleware", "request_context_middleware", "setup_middlewares"]
+__all__ = [
+    "error_middleware",
+    "metrics_middleware",
+    "request_context_middleware",
+    "setup_middlewares",
+]
 
 log = structlog.get_logger("lgsp.gateway")
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_SUBMISSIONS = frozenset({"/v1/messages", "/v1/documents"})
+
+
+def _route(request: web.Request) -> str:
+    """The matched route's template: a label that never carries an id from the path."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request by route template and status; count refused submissions."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:  # what the error middleware lets through (< 400)
+        status = exc.status
+        raise
+    finally:
+        route = _route(request)
+        metrics = request.app[METRICS]
+        metrics.http_request(request.method, route, status, time.perf_counter() - started)
+        refused = 400 <= status < 500 or status == 503
+        if refused and request.method == "POST" and route in _SUBMISSIONS:
+            metrics.refused(status)
 
 
 @web.middleware
@@ -72,5 +108,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def setup_middlewares(app: web.Application) -> None:
+    app.middlewares.append(metrics_middleware)
     app.middlewares.append(request_context_middleware)
     app.middlewares.append(error_middleware)

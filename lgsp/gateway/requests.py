@@ -9,7 +9,8 @@ time, 503 when the broker cannot take the request.
 
 Lookups are not journaled: nothing is delivered later or retried, and what they carry (personal ID
 numbers) is kept nowhere. Their one trace is a log line per lookup with its id, type, outcome and
-duration, never its body.
+duration, never its body, and the ``lgsp_lookups_total`` and ``lgsp_lookup_duration_seconds``
+metrics by type and outcome.
 
 Not for: messages (``lgsp.gateway.handlers``) or answering lookups (an adapter that is an
 ``lgsp.adapters.Answerer``).
@@ -32,11 +33,12 @@ from lgsp.gateway.admission import check_right
 
 # The body checks /v1/messages makes (content type, size, chunked bodies), not repeated here.
 from lgsp.gateway.handlers import _read_body
-from lgsp.gateway.keys import BUS, SETTINGS
+from lgsp.gateway.keys import BUS, METRICS, SETTINGS
 from lgsp.gateway.problems import MalformedRequest, field_errors
 from lgsp.gateway.responses import caller, json_response
 from lgsp.ids import new_message_id
 from lgsp.journal import System
+from lgsp.metrics import Metrics
 from lgsp.schemas import MESSAGE_TYPES, SUBMISSION, Submission
 
 __all__ = ["Lookup", "admit_lookup", "post_request", "setup_request_routes"]
@@ -149,7 +151,7 @@ async def post_request(request: web.Request) -> web.Response:
         correlation_id=message_id,
         timestamp=now,
     )
-    reply = await _ask(request.app[BUS], message, lookup.within)
+    reply = await _ask(request.app[BUS], message, lookup.within, request.app[METRICS])
     if reply.outcome is ReplyOutcome.FAILED:
         raise FarSideFailed(reply.detail or f"the far side failed to answer {lookup.type}")
     found = reply.outcome is ReplyOutcome.FOUND
@@ -163,8 +165,9 @@ async def post_request(request: web.Request) -> web.Response:
     )
 
 
-async def _ask(bus: Bus, message: OutgoingMessage, within: float) -> Reply:
-    """The bus's answer, and the lookup's one log line (never its body: personal data)."""
+async def _ask(bus: Bus, message: OutgoingMessage, within: float, metrics: Metrics) -> Reply:
+    """The bus's answer, and the lookup's one log line and metrics (never its body: personal
+    data)."""
     started = time.perf_counter()
     outcome = "cancelled"
     try:
@@ -178,13 +181,15 @@ async def _ask(bus: Bus, message: OutgoingMessage, within: float) -> Reply:
         outcome = "unavailable"
         raise
     finally:
+        seconds = time.perf_counter() - started
+        metrics.lookup(message.type, outcome, seconds)
         log.info(
             "lookup",
             message_id=message.message_id,
             type=message.type,
             outcome=outcome,
             wait_s=round(within, 3),
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(seconds * 1000, 2),
         )
 
 
