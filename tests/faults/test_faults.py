@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -53,19 +51,6 @@ async def restart_postgresql() -> None:
     await asyncio.to_thread(
         run, "pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"
     )
-
-
-@pytest.fixture
-async def database(pg_url: str) -> AsyncIterator[str]:
-    name = f"lgsp_faults_{secrets.token_hex(4)}"
-    admin = pg_url.rsplit("/", 1)[0] + "/postgres"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    yield f"{pg_url.rsplit('/', 1)[0]}/{name}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 class Load:
