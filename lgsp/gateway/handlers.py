@@ -18,7 +18,7 @@ from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
 from lgsp.gateway.responses import caller, json_response
 from lgsp.journal import MessageRecord
 
-__all__ = ["setup_routes"]
+__all__ = ["read_body", "setup_routes"]
 
 _MAX_IDEMPOTENCY_KEY = 255
 _XML = ("application/xml", "text/xml")
@@ -53,7 +53,9 @@ def _check_length(request: web.Request, limit: int) -> None:
         raise _too_large(limit, request.content_length)
 
 
-async def _read_body(request: web.Request, *, content_types: tuple[str, ...], limit: int) -> bytes:
+async def read_body(request: web.Request, *, content_types: tuple[str, ...], limit: int) -> bytes:
+    """The request's body, once its content type and size pass; every body-taking call of the
+    gateway reads through here (415, 413, chunked bodies counted as they come)."""
     _check_content_type(request, content_types)
     _check_length(request, limit)
     if request.content_length is not None:
@@ -100,7 +102,7 @@ def _accepted(accepted: Accepted) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     system = await caller(request)
     key = _idempotency_key(request)
-    raw = await _read_body(
+    raw = await read_body(
         request, content_types=("application/json",), limit=request.app[SETTINGS].max_body_bytes
     )
     return _accepted(await request.app[ACCEPTOR].accept(system, raw, idempotency_key=key))
@@ -117,7 +119,7 @@ async def post_document(request: web.Request) -> web.Response:
     )
     length = request.content_length
     if length is not None and length <= settings.blob_threshold_bytes:
-        raw = await _read_body(request, content_types=_XML, limit=limit)
+        raw = await read_body(request, content_types=_XML, limit=limit)
         admitted = await asyncio.to_thread(admit, raw) if length > _PARSE_INLINE else admit(raw)
     else:
         # Large, or of unknown length: straight to the blob store, never whole in memory; it is

@@ -30,9 +30,7 @@ from lgsp.bus import Bus, OutgoingMessage, Reply, ReplyOutcome
 from lgsp.bus.replies import DEADLINE_HEADER
 from lgsp.errors import FarSideFailed, RequestTimeout, Unavailable, ValidationFailed
 from lgsp.gateway.admission import check_right
-
-# The body checks /v1/messages makes (content type, size, chunked bodies), not repeated here.
-from lgsp.gateway.handlers import _read_body
+from lgsp.gateway.handlers import read_body
 from lgsp.gateway.keys import BUS, METRICS, SETTINGS
 from lgsp.gateway.problems import MalformedRequest, field_errors
 from lgsp.gateway.responses import caller, json_response
@@ -123,7 +121,7 @@ def _not_a_lookup(message_type: str) -> ValidationFailed:
 async def post_request(request: web.Request) -> web.Response:
     system = await caller(request)
     settings = request.app[SETTINGS]
-    raw = await _read_body(
+    raw = await read_body(
         request, content_types=("application/json",), limit=settings.max_body_bytes
     )
     now = datetime.now(UTC)
