@@ -17,6 +17,7 @@ from lgsp.bus import Bus, create_bus
 from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
 from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
+from lgsp.gateway.docs import setup_docs_routes
 from lgsp.gateway.handlers import setup_routes
 from lgsp.gateway.inbox import setup_inbox_routes
 from lgsp.gateway.keys import (
@@ -32,6 +33,7 @@ from lgsp.gateway.keys import (
 )
 from lgsp.gateway.lifecycle import Lifecycle
 from lgsp.gateway.middlewares import setup_middlewares
+from lgsp.gateway.openapi import setup_openapi_routes
 from lgsp.gateway.ops import setup_ops_routes
 from lgsp.gateway.requests import setup_request_routes
 from lgsp.journal import Journal
@@ -63,6 +65,8 @@ def create_app(
     setup_request_routes(app)
     setup_ops_routes(app)
     setup_inbox_routes(app)
+    setup_openapi_routes(app)
+    setup_docs_routes(app)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_journal = journal is None

@@ -14,15 +14,15 @@ from lgsp.gateway.problems import field_errors
 from lgsp.gateway.responses import json_response
 from lgsp.journal import System
 
-__all__ = ["setup_ops_routes"]
+__all__ = ["DiscardRequest", "ReplayFilter", "setup_ops_routes"]
 
 
-class _Discard(BaseModel):
+class DiscardRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)
 
 
-class _Filter(BaseModel):
+class ReplayFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str | None = None
     sender: str | None = None
@@ -47,7 +47,8 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     await _operator(request)
     query = request.query
     try:
-        limit = min(int(query.get("limit", "100")), 1000)
+        # Clamped, as the inbox's: below 1 an empty page passed for a full one (a 500).
+        limit = min(max(int(query.get("limit", "100")), 1), 1000)
     except ValueError as exc:
         raise ValidationFailed(
             "limit must be a number",
@@ -92,7 +93,7 @@ async def replay_dead_letter(request: web.Request) -> web.Response:
 
 async def discard_dead_letter(request: web.Request) -> web.Response:
     operator = await _operator(request)
-    body: _Discard = await _body(request, _Discard)
+    body: DiscardRequest = await _body(request, DiscardRequest)
     message_id = request.match_info["id"]
     await request.app[DEAD_LETTERS].discard(message_id, operator=operator.id, reason=body.reason)
     return json_response({"id": message_id, "status": "discarded"})
@@ -100,7 +101,7 @@ async def discard_dead_letter(request: web.Request) -> web.Response:
 
 async def replay_matching(request: web.Request) -> web.Response:
     operator = await _operator(request)
-    wanted: _Filter = await _body(request, _Filter)
+    wanted: ReplayFilter = await _body(request, ReplayFilter)
     count = await request.app[DEAD_LETTERS].replay_matching(
         operator=operator.id, type=wanted.type, sender=wanted.sender
     )
