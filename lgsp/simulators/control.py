@@ -4,7 +4,9 @@ holds. Not for: the simulated APIs themselves."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, Protocol
 
 import structlog
@@ -12,7 +14,7 @@ from aiohttp import web
 
 from lgsp.simulators.vdxp_state import Switches
 
-__all__ = ["Controllable", "setup_control_routes"]
+__all__ = ["Controllable", "setup_control_routes", "switched_answer"]
 
 log = structlog.get_logger(__name__)
 
@@ -21,6 +23,32 @@ class Controllable(Protocol):
     switches: Switches
 
     def describe(self) -> dict[str, Any]: ...
+
+    def inject_error(self) -> bool: ...
+
+
+async def switched_answer(
+    request: web.Request,
+    state: Controllable,
+    *,
+    injected: Callable[[], web.Response],
+    http_status: int,
+) -> web.Response | None:
+    """What the switches answer instead of the simulated API, or ``None`` to go on: 503 while
+    ``down``; after ``latency``, an injected error for the ``error_rate`` share of calls
+    (``injected()``, the simulator's own "try later", or a bare ``http_status`` with
+    ``error_kind="http"``). The control endpoints are never switched."""
+    if request.path.startswith("/_simulator/"):
+        return None
+    if state.switches.down:
+        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
+    if state.switches.latency > 0:
+        await asyncio.sleep(state.switches.latency)
+    if state.inject_error():
+        if state.switches.error_kind == "http":
+            return web.Response(status=http_status, text=HTTPStatus(http_status).phrase)
+        return injected()
+    return None
 
 
 def setup_control_routes(

@@ -39,7 +39,6 @@ Not for: production, persistence, or the portal's full dossier schema.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import time
@@ -50,7 +49,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from lgsp.simulators.control import setup_control_routes
+from lgsp.simulators.control import setup_control_routes, switched_answer
 from lgsp.simulators.national_platform_state import (
     NationalConfig,
     NationalState,
@@ -86,18 +85,13 @@ def _api_error(status: int, code: str, desc: str) -> web.Response:
 
 @web.middleware
 async def _switches(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/_simulator/"):
-        return await handler(request)
-    state = request.app[NATIONAL_STATE]
-    if state.switches.down:
-        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
-    if state.switches.latency > 0:
-        await asyncio.sleep(state.switches.latency)
-    if state.inject_error():
-        if state.switches.error_kind == "http":
-            return web.Response(status=500, text="Internal Server Error")
-        return _oauth_error(503, "temporarily_unavailable", "please try again later")
-    return await handler(request)
+    early = await switched_answer(
+        request,
+        request.app[NATIONAL_STATE],
+        injected=lambda: _oauth_error(503, "temporarily_unavailable", "please try again later"),
+        http_status=500,
+    )
+    return early if early is not None else await handler(request)
 
 
 @web.middleware

@@ -9,7 +9,6 @@ Not for: what each service checks and answers (``civil_status``, ``agency``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections import Counter
@@ -20,7 +19,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from lgsp.simulators.vdxp_state import Switches
+from lgsp.simulators.control import Controllable, switched_answer
 
 __all__ = [
     "AUTH",
@@ -61,11 +60,8 @@ class Refused(Exception):
         self.message = message
 
 
-class SwitchedService(Protocol):
-    switches: Switches
+class SwitchedService(Controllable, Protocol):
     calls: Counter[str]
-
-    def inject_error(self) -> bool: ...
 
 
 def answer(code: int = OK, message: str = "", data: Any = None) -> web.Response:
@@ -130,16 +126,14 @@ def switches_middleware(
             return await handler(request)
         state = state_of(request.app)
         state.calls[request.path] += 1
-        if state.switches.down:
-            return web.Response(
-                status=503, text="Service Unavailable", headers={"Retry-After": "30"}
-            )
-        if state.switches.latency > 0:
-            await asyncio.sleep(state.switches.latency)
-        if state.inject_error():
-            if state.switches.error_kind == "http":
-                return web.Response(status=503, text="Service Unavailable")
-            return answer(TRY_LATER, "Hệ thống đang bận, vui lòng thử lại sau")
+        early = await switched_answer(
+            request,
+            state,
+            injected=lambda: answer(TRY_LATER, "Hệ thống đang bận, vui lòng thử lại sau"),
+            http_status=503,
+        )
+        if early is not None:
+            return early
         try:
             return await handler(request)
         except Refused as refused:

@@ -36,7 +36,6 @@ Not for: production, persistence (state lives in memory) or edXML validation.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -47,7 +46,7 @@ from aiohttp import web
 
 from lgsp.adapters.vdxp.client import VdxpErrorCode
 from lgsp.adapters.vdxp.signing import HEADER_PREFIX, verify_signed_headers
-from lgsp.simulators.control import setup_control_routes
+from lgsp.simulators.control import setup_control_routes, switched_answer
 from lgsp.simulators.serving import serve_app
 from lgsp.simulators.vdxp_state import VdxpConfig, VdxpState, VdxpSystem, recipients_of
 
@@ -97,17 +96,14 @@ def _answer(
 
 @web.middleware
 async def _switches(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/_simulator/"):
-        return await handler(request)
-    state = request.app[VDXP_STATE]
-    if state.switches.down:
-        return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "30"})
-    if state.switches.latency > 0:
-        await asyncio.sleep(state.switches.latency)
-    if state.inject_error():
-        if state.switches.error_kind == "http":
-            return web.Response(status=500, text="Internal Server Error")
-        return _answer(VdxpErrorCode.TRY_LATER, "System busy, please try again later")
+    early = await switched_answer(
+        request,
+        request.app[VDXP_STATE],
+        injected=lambda: _answer(VdxpErrorCode.TRY_LATER, "System busy, please try again later"),
+        http_status=500,
+    )
+    if early is not None:
+        return early
     try:
         return await handler(request)
     except _Refused as refused:
