@@ -11,7 +11,7 @@ Not for: the sample traffic (``lgsp.demo.documents``, ``lgsp.demo.civil_status``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "RECIPIENT_AGENCY",
     "SENDER_AGENCY",
     "UNIT",
+    "far_side_settings",
     "run_simulators",
 ]
 
@@ -54,6 +55,32 @@ _CITIZEN = Citizen(
     sex="male",
     residence="Xã Nghi Phong, Huyện Nghi Lộc, Tỉnh Nghệ An",
 )
+
+
+def far_side_settings(
+    urls: Mapping[str, str], *, unit: str, key: str, client: tuple[str, str]
+) -> dict[str, str]:
+    """The settings (``LGSP_*`` names, lower case) pointing lgsp at the civil-status and national
+    far sides in ``urls`` (keyed ``civil_status``, ``residence``, ``health_insurance``,
+    ``funeral_allowance``, ``national``; absent ones are left unset), with one unit code and key
+    for the Ministry and every agency, and the national platform's OAuth2 client."""
+    found: dict[str, str] = {}
+    if "civil_status" in urls:
+        found |= {
+            "civil_status_url": urls["civil_status"],
+            "civil_status_unit": unit,
+            "civil_status_api_key": key,
+        }
+    for agency in ("residence", "health_insurance", "funeral_allowance"):
+        if agency in urls:
+            found |= {f"{agency}_url": urls[agency], f"{agency}_api_key": key}
+    if "national" in urls:
+        found |= {
+            "national_platform_url": urls["national"],
+            "national_client_id": client[0],
+            "national_client_secret": client[1],
+        }
+    return found
 
 
 @asynccontextmanager
@@ -100,17 +127,12 @@ async def run_simulators() -> AsyncIterator[dict[str, Any]]:
             "national_document_system_id": "lgsp-h41",
             "national_document_secret": AXIS_SECRETS["lgsp-h41"],
             "national_poll_interval": 0.3,
-            "civil_status_url": ministry_url,
-            "civil_status_unit": UNIT,
-            "civil_status_api_key": _UNIT_KEY,
             "civil_status_poll_interval": 0.3,
-            "residence_url": agencies[Agency.RESIDENCE],
-            "residence_api_key": _UNIT_KEY,
-            "health_insurance_url": agencies[Agency.HEALTH_INSURANCE],
-            "health_insurance_api_key": _UNIT_KEY,
-            "funeral_allowance_url": agencies[Agency.FUNERAL_ALLOWANCE],
-            "funeral_allowance_api_key": _UNIT_KEY,
-            "national_platform_url": national_url,
-            "national_client_id": _NATIONAL_CLIENT[0],
-            "national_client_secret": _NATIONAL_CLIENT[1],
+            **far_side_settings(
+                {"civil_status": ministry_url, "national": national_url}
+                | {agency.value: url for agency, url in agencies.items()},
+                unit=UNIT,
+                key=_UNIT_KEY,
+                client=_NATIONAL_CLIENT,
+            ),
         }

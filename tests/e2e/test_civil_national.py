@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from lgsp.demo.civil_status import FATHER_ID, MOTHER_ID, REGISTRAR, ltks_birth
+from lgsp.demo.simulators import far_side_settings
 from lgsp.simulators.agency import run_agency_simulator
 from lgsp.simulators.agency_state import Agency, AgencyConfig
 from lgsp.simulators.civil_status import run_civil_status_simulator
@@ -93,25 +94,14 @@ async def province(tmp_path: Path, rabbit_url: str) -> AsyncIterator[Province]:
             retry_schedule="[0.2, 0.5, 1]",
             breaker_cooldown="0.3",
             civil_status_poll_interval="0.2",
-            civil_status_url=urls["civil_status"],
-            civil_status_unit=UNIT,
-            civil_status_api_key=KEY,
-            residence_url=urls["residence"],
-            residence_api_key=KEY,
-            health_insurance_url=urls["health_insurance"],
-            health_insurance_api_key=KEY,
-            funeral_allowance_url=urls["funeral_allowance"],
-            funeral_allowance_api_key=KEY,
-            national_platform_url=urls["national"],
-            national_client_id=CLIENT[0],
-            national_client_secret=CLIENT[1],
+            **far_side_settings(urls, unit=UNIT, key=KEY, client=CLIENT),
         )
         args = ["systems", "add", "--id", "motcua", "--agency", SENDER]
         for message_type in TYPES:
             args += ["--may-send", message_type]
         created = lgsp(*args, env=env)
         assert created.returncode == 0, created.stderr
-        api_key = httpx.Response(200, content=created.stdout).json()["api_key"]
+        api_key = json.loads(created.stdout)["api_key"]
         province = Province([], api_key, urls)
         commands = [["adapter", "civil_status"], ["adapter", "national"]]
         ports = [free_port(), free_port()]

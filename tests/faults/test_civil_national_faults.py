@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from lgsp.demo.civil_status import REGISTRAR, ltks_birth
+from lgsp.demo.simulators import far_side_settings
 from lgsp.simulators.agency import run_agency_simulator
 from lgsp.simulators.agency_state import Agency, AgencyConfig
 from lgsp.simulators.civil_status import run_civil_status_simulator
@@ -162,16 +163,7 @@ async def test_joined_procedures_and_dossier_order_survive_crashes_and_a_broker_
         retry_max_attempts="60",
         breaker_cooldown="0.5",
         civil_status_poll_interval="0.3",
-        civil_status_url=urls["civil_status"],
-        civil_status_unit=UNIT,
-        civil_status_api_key=KEY,
-        residence_url=urls["residence"],
-        residence_api_key=KEY,
-        health_insurance_url=urls["health_insurance"],
-        health_insurance_api_key=KEY,
-        national_platform_url=urls["national"],
-        national_client_id=CLIENT[0],
-        national_client_secret=CLIENT[1],
+        **far_side_settings(urls, unit=UNIT, key=KEY, client=CLIENT),
     )
     args = ["systems", "add", "--id", "motcua", "--agency", SENDER]
     args += ["--may-send", "civil_status.birth", "--may-send", "national.dossier_sync"]
