@@ -30,7 +30,7 @@ from lgsp.bus import Delivery, attempt_of
 from lgsp.documents.blobs import BlobStore
 from lgsp.documents.formats import XML, DocumentMessage
 from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
-from lgsp.journal import Attempt, Event, StatusChange, System
+from lgsp.journal import IN_FLIGHT, Attempt, Event, StatusChange, System
 
 __all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
@@ -117,7 +117,7 @@ class DocumentAdapter:
                 message.id,
                 Event("delivered", _now()),
                 new_status="delivered",
-                only_from=("accepted", "queued", "retrying", "replayed"),
+                only_from=IN_FLIGHT,
             )
         )
         log.info("delivered", recipients=len(message.recipients))

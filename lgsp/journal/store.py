@@ -28,10 +28,14 @@ from lgsp.journal.systems import SystemRegistry
 from lgsp.journal.tables import attempts, events, messages
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
-__all__ = ["SETTLED", "IdempotencyClash", "Journal", "StatusChange"]
+__all__ = ["IN_FLIGHT", "SETTLED", "IdempotencyClash", "Journal", "StatusChange"]
 
 log = structlog.get_logger(__name__)
 
+
+IN_FLIGHT = ("accepted", "queued", "retrying", "replayed")
+"""Statuses of a message on its way to its recipients: accepted, not yet delivered, parked or
+refused."""
 
 SETTLED = ("delivered", "done", "dead", "rejected", "discarded")
 """Statuses after which a message no longer holds back later ones with its order key: it was

@@ -20,14 +20,12 @@ import structlog
 
 from lgsp.bus import PARK_REASON_HEADER, Bus, Delivery, OutgoingMessage
 from lgsp.errors import BrokerUnavailable, NotFound
-from lgsp.journal import Attempt, Event, Journal, MessageRecord
+from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, MessageRecord
 from lgsp.recovery import outgoing_from_record
 
 __all__ = ["DeadLetter", "DeadLetterKeeper", "DeadLetters", "NotDead"]
 
 log = structlog.get_logger(__name__)
-
-_IN_FLIGHT = ("accepted", "queued", "retrying", "replayed")
 
 
 class NotDead(NotFound):
@@ -179,7 +177,7 @@ def _in_flight(message: MessageRecord) -> bool:
     so the broker dead-lettering it then leaves work undone."""
     if message.status == "delivered" and message.type.startswith("civil_status."):
         return True
-    return message.status in _IN_FLIGHT
+    return message.status in IN_FLIGHT
 
 
 def _broker_reason(delivery: Delivery) -> str:

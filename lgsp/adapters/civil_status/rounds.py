@@ -28,7 +28,7 @@ from lgsp.adapters.civil_status.legs import LEG_EVENT, MINISTRY_EVENT, Leg, LegB
 from lgsp.adapters.civil_status.mapping import Registration
 from lgsp.adapters.civil_status.ministry import DossierStatus, dossier_code
 from lgsp.errors import DeliveryError, PermanentDeliveryError
-from lgsp.journal import Attempt, Event, Journal, StatusChange
+from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, StatusChange
 
 __all__ = ["FINISHED", "Round", "park"]
 
@@ -36,8 +36,7 @@ log = structlog.get_logger(__name__)
 
 FINISHED = ("done", "dead", "discarded")
 """A message in one of these is not handled again (a redelivery)."""
-_BEFORE_DELIVERED = ("accepted", "queued", "retrying", "replayed")
-_ACTIVE = (*_BEFORE_DELIVERED, "delivered")
+_ACTIVE = (*IN_FLIGHT, "delivered")
 
 
 def _now() -> datetime:
@@ -156,7 +155,7 @@ class Round:
                 self.message_id,
                 Event("delivered", _now(), detail=detail),
                 new_status="delivered",
-                only_from=_BEFORE_DELIVERED,
+                only_from=IN_FLIGHT,
             )
         )
         self.status = "delivered"

@@ -39,7 +39,7 @@ from lgsp.adapters.national.portal import dossier_record
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.bus import Delivery, Reply
 from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
-from lgsp.journal import SETTLED, Attempt, Event, MessageRecord, StatusChange
+from lgsp.journal import IN_FLIGHT, SETTLED, Attempt, Event, MessageRecord, StatusChange
 from lgsp.schemas import DossierSync, Envelope
 
 __all__ = ["NationalAdapter"]
@@ -47,7 +47,6 @@ __all__ = ["NationalAdapter"]
 log = structlog.get_logger(__name__)
 
 DOSSIER_SYNC = "national.dossier_sync"
-_IN_FLIGHT = ("accepted", "queued", "retrying", "replayed")
 """What a status change may move a message from: never back from delivered or dead, which a
 stale copy of the message (a broker redelivery beside a retry) could otherwise do."""
 _NOT_CONFIGURED = "no national data platform is configured (LGSP_NATIONAL_PLATFORM_URL)"
@@ -203,7 +202,7 @@ class NationalAdapter:
                 record.id,
                 Event("retrying", _now(), detail=detail),
                 new_status="retrying",
-                only_from=_IN_FLIGHT,
+                only_from=IN_FLIGHT,
             )
         )
         raise RetryLater(reason, delay=delay)
@@ -251,7 +250,7 @@ class NationalAdapter:
                     record.id,
                     Event("delivered", _now(), recipient=recipient, detail=detail),
                     new_status="delivered",
-                    only_from=_IN_FLIGHT,
+                    only_from=IN_FLIGHT,
                 )
             else:
                 change = StatusChange(
@@ -288,7 +287,7 @@ class NationalAdapter:
                 record.id,
                 Event("dead", _now(), detail={"reason": reason, "attempts": attempts}),
                 new_status="dead",
-                only_from=_IN_FLIGHT,
+                only_from=IN_FLIGHT,
             )
         )
         log.warning("parked", reason=reason)
