@@ -82,10 +82,11 @@ async def serve_baseline(broker_url: str, port: int) -> None:
 
 
 async def serve_lgsp(broker_url: str, db_url: str, port: int, key_file: str) -> None:
+    from lgsp.gateway.serving import serve_http
     from lgsp.journal import Journal
     from lgsp.logs import configure_logging
     from lgsp.registry import register_system
-    from lgsp.runtime import open_services, serve_http, wait_for_stop
+    from lgsp.runtime import open_services, wait_for_stop
     from lgsp.settings import Settings
 
     settings = Settings(

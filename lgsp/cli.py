@@ -24,14 +24,7 @@ from lgsp.journal import Journal
 from lgsp.logs import configure_logging
 from lgsp.ops.cli import dead_letters_command
 from lgsp.registry import register_operator, register_system, system_view
-from lgsp.runtime import (
-    drain,
-    open_services,
-    serve_http,
-    serve_metrics,
-    start_adapters,
-    wait_for_stop,
-)
+from lgsp.runtime import drain, open_services, start_adapters, wait_for_stop
 from lgsp.settings import Settings
 
 __all__ = ["main"]
@@ -108,15 +101,21 @@ async def _serve(settings: Settings, *, gateway: bool, axes: Sequence[str]) -> N
     async with open_services(settings) as services:
         await start_adapters(services, axes)
         if gateway:
+            # Imported here: an adapter process never loads the web server, the OpenAPI builder
+            # or the docs page.
+            from lgsp.gateway.serving import serve_http
+
             async with serve_http(services, settings.http_host, settings.http_port) as served:
                 await wait_for_stop()
                 log.info("stopping")
-                await drain(services, served)
+                await drain(services, served.lifecycle)
         else:
+            from lgsp.metrics_server import serve_metrics
+
             async with AsyncExitStack() as stack:
                 if settings.metrics_port:
                     await stack.enter_async_context(
-                        serve_metrics(services, settings.http_host, settings.metrics_port)
+                        serve_metrics(services.metrics, settings.http_host, settings.metrics_port)
                     )
                 await wait_for_stop()
                 log.info("stopping")
@@ -164,10 +163,10 @@ def _export_schemas(directory: Path) -> None:
 
 
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
-    from lgsp.demo import run_demo
-
     match args.command:
         case "demo":
+            from lgsp.demo import run_demo  # the simulators load with the demo only
+
             ok = asyncio.run(run_demo(settings, serve=not args.no_serve))
             return 0 if ok else 1
         case "run":

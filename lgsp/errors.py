@@ -6,7 +6,10 @@ callers only ever catch these::
 
     LGSPError
     ├── ConfigurationError          settings or registry data that cannot work
-    ├── ValidationFailed            a message or request does not match the shared schemas (4xx)
+    ├── ValidationFailed            a message or request does not match the shared schemas (422)
+    │   ├── MalformedRequest        the body is not JSON, or not readable XML (400)
+    │   ├── UnsupportedMediaType    the body's content type is not one the call reads (415)
+    │   └── PayloadTooLarge         the body is larger than the configured limit (413)
     ├── AuthenticationFailed        no credentials, or credentials that match no system (401)
     ├── NotPermitted                the caller may not do this (403)
     ├── NotFound                    no such message, or not visible to the caller (404)
@@ -23,7 +26,8 @@ callers only ever catch these::
         │   └── RetryLater          the retry policy's verdict: try again in ``delay`` seconds
         └── PermanentDeliveryError  no attempt will succeed (4xx, unknown recipient): dead letter
 
-Not for: HTTP rendering (see ``lgsp.gateway.problems``) or logging.
+Not for: HTTP rendering (``lgsp.gateway.problems`` maps each class to its problem in one table)
+or logging.
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ __all__ = [
     "IdempotencyConflict",
     "JournalUnavailable",
     "LGSPError",
+    "MalformedRequest",
     "NotFound",
     "NotPermitted",
+    "PayloadTooLarge",
     "PermanentDeliveryError",
     "RequestFailed",
     "RequestTimeout",
@@ -50,6 +56,7 @@ __all__ = [
     "RoutingError",
     "TransientDeliveryError",
     "Unavailable",
+    "UnsupportedMediaType",
     "ValidationFailed",
 ]
 
@@ -72,6 +79,18 @@ class ValidationFailed(LGSPError):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
+
+
+class MalformedRequest(ValidationFailed):
+    """The body is not JSON (or not the expected XML): nothing in it could be read."""
+
+
+class UnsupportedMediaType(ValidationFailed):
+    """The body's content type is not one this call reads."""
+
+
+class PayloadTooLarge(ValidationFailed):
+    """The body is larger than the configured limit."""
 
 
 class AuthenticationFailed(LGSPError):

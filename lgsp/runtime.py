@@ -1,6 +1,9 @@
-"""Assembling a process: journal, bus, HTTP client, metrics, adapters and the gateway (or, in an
-adapter process, a small ``/metrics`` server), opened and closed in order, and the wait for a
-signal to stop.
+"""Assembling a process: journal, bus, HTTP client, blob store, metrics, the acceptor and the
+adapters, opened and closed in order; draining; the wait for a signal to stop.
+
+The gateway (``lgsp.gateway.serving``) and the metrics port of an adapter process
+(``lgsp.metrics_server``) are served from these ``Services``; neither is imported here, so an
+adapter process never loads aiohttp's web server, the OpenAPI builder or the docs page.
 
 Not for: argument parsing (``lgsp.cli``) or anything a single request does.
 """
@@ -13,33 +16,27 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import structlog
-from aiohttp import web
 
 from lgsp.adapters import Adapter, AdapterContext, load_adapter
 from lgsp.adapters.base import Answerer
 from lgsp.adapters.vdxp.bridge import NationalInbox
+from lgsp.blobs import BlobStore, DirectoryBlobStore
 from lgsp.bus import Bus, create_bus
-from lgsp.documents.blobs import BlobStore, DirectoryBlobStore
-from lgsp.errors import ConfigurationError
-from lgsp.gateway import create_app
-from lgsp.gateway.accept import Acceptor
-from lgsp.gateway.app import get_metrics
-from lgsp.gateway.keys import LIFECYCLE, METRICS
+from lgsp.intake import Acceptor
 from lgsp.journal import Journal
 from lgsp.metrics import Metrics
 from lgsp.ops.dead_letters import DeadLetterKeeper
 from lgsp.settings import Settings
 
 __all__ = [
-    "Served",
+    "Draining",
     "Services",
     "drain",
     "open_services",
-    "serve_http",
-    "serve_metrics",
     "start_adapters",
     "wait_for_stop",
 ]
@@ -54,25 +51,17 @@ class Services:
     bus: Bus
     http: httpx.AsyncClient
     blobs: BlobStore
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics
     """The process's one registry: the gateway's requests and the adapters' deliveries."""
+    acceptor: Acceptor
+    """The process's one acceptor: the gateway's doors and the national axis's inbox commit
+    through it."""
     background: list[asyncio.Task[None]] = field(default_factory=list)
     """Long-running tasks (pollers), cancelled when the services close."""
 
     def adapter_context(self) -> AdapterContext:
         return AdapterContext(
             self.settings, self.bus, self.journal, self.http, self.blobs, self.metrics
-        )
-
-    def acceptor(self) -> Acceptor:
-        return Acceptor(
-            self.bus,
-            self.journal,
-            journal_timeout=self.settings.journal_timeout,
-            blobs=self.blobs,
-            blob_threshold=self.settings.blob_threshold_bytes,
-            publish_timeout=self.settings.publish_timeout,
-            metrics=self.metrics,
         )
 
 
@@ -98,13 +87,17 @@ async def open_services(settings: Settings, *, bus: Bus | None = None) -> AsyncI
                 blobs = DirectoryBlobStore(Path(settings.blob_dir))
                 metrics = Metrics()
                 metrics.watch_bus(the_bus)
-                services = Services(settings, journal, the_bus, http, blobs, metrics)
+                acceptor = Acceptor.from_settings(
+                    settings, the_bus, journal, blobs, metrics=metrics
+                )
+                services = Services(settings, journal, the_bus, http, blobs, metrics, acceptor)
                 try:
                     yield services
                 finally:
                     for task in services.background:
                         task.cancel()
                     await asyncio.gather(*services.background, return_exceptions=True)
+                    await acceptor.close()
         finally:
             await the_bus.close()
     finally:
@@ -131,84 +124,26 @@ async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapte
         await services.bus.consume_dead_letters(DeadLetterKeeper(services.journal).handle)
     if "document" in axes and services.settings.national_document_url:
         inbox = NationalInbox.from_settings(
-            services.settings, services.http, services.journal, services.acceptor()
+            services.settings, services.http, services.journal, services.acceptor
         )
         services.background.append(asyncio.create_task(inbox.run(), name="national-inbox"))
         log.info("national_inbox_started", url=services.settings.national_document_url)
     return adapters
 
 
-@dataclass(frozen=True, slots=True)
-class Served:
-    port: int
-    app: web.Application
+class Draining(Protocol):
+    """What a server tells load balancers while the process drains (the gateway's
+    ``Lifecycle``)."""
+
+    draining: bool
 
 
-@asynccontextmanager
-async def serve_http(services: Services, host: str, port: int) -> AsyncIterator[Served]:
-    """The gateway on ``host:port``; yields where it listens (port 0 picks one)."""
-    app = create_app(
-        services.settings,
-        bus=services.bus,
-        journal=services.journal,
-        blobs=services.blobs,
-        metrics=services.metrics,
-    )
-    runner = web.AppRunner(
-        app, access_log=None, shutdown_timeout=services.settings.shutdown_timeout
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); set LGSP_HTTP_PORT"
-        ) from exc
-    bound = runner.addresses[0][1] if runner.addresses else port
-    log.info("gateway_listening", host=host, port=bound)
-    try:
-        yield Served(int(bound), app)
-    finally:
-        await runner.cleanup()  # stops listening, then waits for requests in flight
-
-
-@asynccontextmanager
-async def serve_metrics(services: Services, host: str, port: int) -> AsyncIterator[int]:
-    """``/metrics`` and ``/healthz`` of a process without a gateway (``lgsp adapter``), on
-    ``host:port``; yields where it listens (port 0 picks one)."""
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app = web.Application()
-    app[METRICS] = services.metrics
-    app.router.add_get("/metrics", get_metrics)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port, reuse_address=True).start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise ConfigurationError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); set LGSP_METRICS_PORT"
-        ) from exc
-    bound = int(runner.addresses[0][1]) if runner.addresses else port
-    log.info("metrics_listening", host=host, port=bound)
-    try:
-        yield bound
-    finally:
-        await runner.cleanup()
-
-
-async def drain(services: Services, served: Served | None) -> None:
+async def drain(services: Services, lifecycle: Draining | None) -> None:
     """The first half of a graceful stop: readiness goes false, intake stops after
     ``LGSP_DRAIN_SECONDS``, deliveries in hand get ``LGSP_SHUTDOWN_TIMEOUT`` to finish."""
     settings = services.settings
-    if served is not None:
-        served.app[LIFECYCLE].draining = True
+    if lifecycle is not None:
+        lifecycle.draining = True
         log.info("draining", seconds=settings.drain_seconds)
         await asyncio.sleep(settings.drain_seconds)
     await services.bus.stop_consuming(settings.shutdown_timeout)

@@ -182,7 +182,14 @@ async def platform_factory(
         context = open_services(settings)
         services = await context.__aenter__()
         await start_adapters(services, ["document"])
-        app = create_app(settings, bus=services.bus, journal=services.journal, blobs=services.blobs)
+        app = create_app(
+            settings,
+            bus=services.bus,
+            journal=services.journal,
+            blobs=services.blobs,
+            acceptor=services.acceptor,
+            metrics=services.metrics,
+        )
         client = TestClient(TestServer(app))
         await client.start_server()
         platform = Platform(settings, services, client, receiver)

@@ -17,8 +17,8 @@ from typing import Protocol, runtime_checkable
 import httpx
 from pydantic import ValidationError
 
+from lgsp.blobs import BlobStore
 from lgsp.bus import Bus, Delivery, Reply
-from lgsp.documents.blobs import BlobStore
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
 from lgsp.journal import Journal, MessageRecord
 from lgsp.metrics import Metrics

@@ -26,8 +26,8 @@ from lgsp.adapters.base import AdapterContext, accepted_record
 from lgsp.adapters.breaker import CircuitBreakers, CircuitOpen
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.adapters.webhook import post_webhook
+from lgsp.blobs import BlobStore
 from lgsp.bus import Delivery, attempt_of
-from lgsp.documents.blobs import BlobStore
 from lgsp.documents.formats import XML, DocumentMessage
 from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
 from lgsp.journal import IN_FLIGHT, Attempt, Event, StatusChange, System

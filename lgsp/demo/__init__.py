@@ -27,8 +27,9 @@ from lgsp.demo.civil_status import ltks_traffic
 from lgsp.demo.documents import SAMPLE_DOCUMENT, Printer, document_traffic, webhook_receiver
 from lgsp.demo.national import dossier_traffic, lookup_traffic
 from lgsp.demo.simulators import run_simulators
+from lgsp.gateway.serving import serve_http
 from lgsp.registry import register_system
-from lgsp.runtime import Services, open_services, serve_http, start_adapters, wait_for_stop
+from lgsp.runtime import Services, open_services, start_adapters, wait_for_stop
 from lgsp.settings import Settings
 
 __all__ = ["ONE_STOP_SHOP_AGENCY", "SAMPLE_DOCUMENT", "demo_settings", "run_demo"]

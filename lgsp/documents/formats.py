@@ -15,8 +15,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from lgsp.blobs import BlobMissing, BlobStore
 from lgsp.bus import Delivery
-from lgsp.documents.blobs import BlobMissing, BlobStore
 from lgsp.documents.status import document_id_of
 from lgsp.errors import PermanentDeliveryError
 from lgsp.journal import MessageRecord

@@ -8,14 +8,17 @@ from typing import Any
 
 from aiohttp import web
 
-from lgsp.documents.blobs import BlobTooLarge
-from lgsp.errors import JournalUnavailable, NotFound, ValidationFailed
-from lgsp.gateway.accept import Accepted
-from lgsp.gateway.admission import Admitted
-from lgsp.gateway.documents import admit_edxml
+from lgsp.blobs import BlobTooLarge
+from lgsp.errors import (
+    JournalUnavailable,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from lgsp.gateway.keys import ACCEPTOR, BLOBS, BUS, JOURNAL, LIFECYCLE, SETTINGS
-from lgsp.gateway.problems import PayloadTooLarge, UnsupportedMediaType
 from lgsp.gateway.responses import caller, json_response
+from lgsp.intake import Accepted, Admitted, admit_edxml, admit_json
 from lgsp.journal import MessageRecord
 
 __all__ = ["read_body", "setup_routes"]
@@ -105,7 +108,8 @@ async def post_message(request: web.Request) -> web.Response:
     raw = await read_body(
         request, content_types=("application/json",), limit=request.app[SETTINGS].max_body_bytes
     )
-    return _accepted(await request.app[ACCEPTOR].accept(system, raw, idempotency_key=key))
+    admitted = admit_json(system, raw)
+    return _accepted(await request.app[ACCEPTOR].commit(system, admitted, idempotency_key=key))
 
 
 async def post_document(request: web.Request) -> web.Response:

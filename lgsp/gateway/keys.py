@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from lgsp.blobs import BlobStore
 from lgsp.bus import Bus
-from lgsp.documents.blobs import BlobStore
-from lgsp.gateway.accept import Acceptor
 from lgsp.gateway.auth import Authenticator
 from lgsp.gateway.lifecycle import Lifecycle
+from lgsp.intake import Acceptor
 from lgsp.journal import Journal
 from lgsp.metrics import Metrics
 from lgsp.ops.dead_letters import DeadLetters

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lgsp.errors import NotPermitted, ValidationFailed
 from lgsp.gateway.keys import AUTHENTICATOR, DEAD_LETTERS, JOURNAL
-from lgsp.gateway.problems import field_errors
 from lgsp.gateway.responses import json_response
+from lgsp.intake.fields import field_errors
 from lgsp.journal import System
 
 __all__ = ["DiscardRequest", "ReplayFilter", "setup_ops_routes"]

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from lgsp.errors import (
     AuthenticationFailed,
@@ -19,39 +18,26 @@ from lgsp.errors import (
     FieldError,
     IdempotencyConflict,
     LGSPError,
+    MalformedRequest,
     NotFound,
     NotPermitted,
+    PayloadTooLarge,
     RequestFailed,
     RequestTimeout,
     RoutingError,
     Unavailable,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 
 __all__ = [
     "PROBLEM_JSON",
-    "MalformedRequest",
-    "PayloadTooLarge",
-    "UnsupportedMediaType",
-    "field_errors",
     "problem",
     "problem_for",
 ]
 
 PROBLEM_JSON = "application/problem+json"
 _BASE = "https://lgsp.example/problems/"
-
-
-class MalformedRequest(ValidationFailed):
-    """The body is not JSON (or not the expected XML): 400."""
-
-
-class UnsupportedMediaType(ValidationFailed):
-    """The body's content type is not one this call reads: 415."""
-
-
-class PayloadTooLarge(ValidationFailed):
-    """The body is larger than the configured limit: 413."""
 
 
 def problem(
@@ -111,21 +97,3 @@ def problem_for(exc: LGSPError) -> web.Response:
             detail = exc.detail if isinstance(exc, ValidationFailed) else str(exc)
             return problem(status, title, detail, slug=slug, errors=errors, headers=headers)
     return problem(500, "Internal error", "unexpected error", slug="internal")
-
-
-def field_errors(exc: ValidationError, *, prefix: Sequence[str | int] = ()) -> list[FieldError]:
-    """pydantic's errors as the API names them: ``loc`` from the request body's root.
-
-    In a discriminated union pydantic puts the tag first in ``loc``
-    (``["document.send", "body", "subject"]``); callers know the type already, so it goes.
-    """
-    out: list[FieldError] = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc = list(err["loc"])
-        kind = err["type"]
-        if kind in ("union_tag_invalid", "union_tag_not_found"):
-            loc = ["type"]
-        elif loc and isinstance(loc[0], str) and "." in loc[0]:
-            loc = loc[1:]
-        out.append({"loc": [*prefix, *loc], "msg": err["msg"], "type": kind})
-    return out

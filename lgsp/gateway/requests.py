@@ -1,11 +1,11 @@
 """``POST /v1/requests``: synchronous request-reply (lookups), answered by the axis's adapter.
 
 A lookup is checked as ``POST /v1/messages`` checks a message (the caller's key, its right to the
-type, the body's content type, size and schema), sent through the bus to the axis's request queue,
-and the caller waits for the adapter's answer: up to its ``deadline``, never longer than
-``LGSP_REQUEST_MAX_TIMEOUT``, or ``LGSP_REQUEST_TIMEOUT`` when it sets none. 200 with the answer
-(``found`` says whether there was one), 502 when the far side failed, 504 when no answer came in
-time, 503 when the broker cannot take the request.
+type, the body's content type, size and schema: ``lgsp.intake.lookups``), sent through the bus to
+the axis's request queue, and the caller waits for the adapter's answer: up to its ``deadline``,
+never longer than ``LGSP_REQUEST_MAX_TIMEOUT``, or ``LGSP_REQUEST_TIMEOUT`` when it sets none. 200
+with the answer (``found`` says whether there was one), 502 when the far side failed, 504 when no
+answer came in time, 503 when the broker cannot take the request.
 
 Lookups are not journaled: nothing is delivered later or retried, and what they carry (personal ID
 numbers) is kept nowhere. Their one trace is a log line per lookup with its id, type, outcome and
@@ -19,103 +19,24 @@ Not for: messages (``lgsp.gateway.handlers``) or answering lookups (an adapter t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lgsp.bus import Bus, OutgoingMessage, Reply, ReplyOutcome
 from lgsp.bus.replies import DEADLINE_HEADER
-from lgsp.errors import FarSideFailed, RequestTimeout, Unavailable, ValidationFailed
-from lgsp.gateway.admission import check_right
+from lgsp.errors import FarSideFailed, RequestTimeout, Unavailable
 from lgsp.gateway.handlers import read_body
 from lgsp.gateway.keys import BUS, METRICS, SETTINGS
-from lgsp.gateway.problems import MalformedRequest, field_errors
 from lgsp.gateway.responses import caller, json_response
 from lgsp.ids import new_message_id
-from lgsp.journal import System
+from lgsp.intake import admit_lookup
 from lgsp.metrics import Metrics
-from lgsp.schemas import MESSAGE_TYPES, SUBMISSION, Submission
 
-__all__ = ["Lookup", "admit_lookup", "post_request", "setup_request_routes"]
+__all__ = ["post_request", "setup_request_routes"]
 
 log = structlog.get_logger("lgsp.gateway")
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """A lookup that passed every check, ready to be asked."""
-
-    type: str
-    payload: bytes
-    """The caller's bytes, as adapters read them (``read_envelope``)."""
-    within: float
-    """Seconds to wait for the answer."""
-    deadline: datetime
-    """When nobody waits for the answer any more."""
-
-
-class _TypeOnly(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: str
-
-
-def admit_lookup(
-    system: System, raw: bytes, *, now: datetime, default_wait: float, max_wait: float
-) -> Lookup:
-    """The lookup in ``raw``; 400/403/422 errors name what is wrong."""
-    try:
-        submission: Submission = SUBMISSION.validate_json(raw)
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        if any(e["type"] == "json_invalid" for e in errors):
-            raise MalformedRequest(
-                f"the body is not valid JSON: {errors[0]['msg']}", errors
-            ) from exc
-        # A caller learns nothing about a type's schema until it may send that type; a message
-        # type is told where it goes rather than which of its fields are missing.
-        message_type = _type_of(raw)
-        if message_type in MESSAGE_TYPES:
-            check_right(system, message_type)
-            if not MESSAGE_TYPES[message_type].request_reply:
-                raise _not_a_lookup(message_type) from exc
-        raise ValidationFailed(
-            f"the request does not match its schema ({len(errors)} error(s))", errors
-        ) from exc
-    check_right(system, submission.type)
-    if not submission.request_reply:
-        raise _not_a_lookup(submission.type)
-    if submission.recipients:
-        raise ValidationFailed(
-            "a lookup names no recipients: its axis knows where it goes",
-            [{"loc": ["recipients"], "msg": "leave it out", "type": "recipients_not_allowed"}],
-        )
-    within = default_wait
-    if submission.deadline is not None:
-        left = (submission.deadline - now).total_seconds()
-        if left <= 0:
-            raise ValidationFailed(
-                "the deadline has already passed",
-                [{"loc": ["deadline"], "msg": "must be in the future", "type": "deadline_passed"}],
-            )
-        within = min(left, max_wait)
-    return Lookup(submission.type, raw, within, now + timedelta(seconds=within))
-
-
-def _type_of(raw: bytes) -> str | None:
-    try:
-        return _TypeOnly.model_validate_json(raw).type
-    except ValidationError:
-        return None
-
-
-def _not_a_lookup(message_type: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{message_type} is not answered synchronously: POST it to /v1/messages",
-        [{"loc": ["type"], "msg": "not a request-reply type", "type": "not_request_reply"}],
-    )
 
 
 async def post_request(request: web.Request) -> web.Response:

@@ -20,8 +20,8 @@ import structlog
 
 from lgsp.bus import PARK_REASON_HEADER, Bus, Delivery, OutgoingMessage
 from lgsp.errors import BrokerUnavailable, NotFound
+from lgsp.intake.recovery import outgoing_from_record
 from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, MessageRecord
-from lgsp.recovery import outgoing_from_record
 
 __all__ = ["DeadLetter", "DeadLetterKeeper", "DeadLetters", "NotDead"]
 

@@ -21,7 +21,7 @@ from lgsp.adapters.vdxp.bridge import NationalInbox
 from lgsp.adapters.vdxp.client import VdxpClient
 from lgsp.bus import MemoryBus, Topology
 from lgsp.errors import TransientDeliveryError
-from lgsp.gateway.accept import Acceptor
+from lgsp.intake import Acceptor
 from lgsp.journal import Journal
 from lgsp.registry import register_system
 from lgsp.schemas import DocumentStatus

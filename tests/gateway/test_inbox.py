@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from lgsp.recovery import outgoing_from_record
+from lgsp.intake.recovery import outgoing_from_record
 from lgsp.schemas.edxml import EdxmlDocument, parse
 from tests.gateway.test_messages import message
 from tests.support import Platform

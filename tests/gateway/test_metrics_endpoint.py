@@ -61,6 +61,7 @@ async def shared(memory_platform: Platform) -> AsyncIterator[Client]:
         bus=services.bus,
         journal=services.journal,
         blobs=services.blobs,
+        acceptor=services.acceptor,
         metrics=services.metrics,
     )
     client: Client = TestClient(TestServer(app))

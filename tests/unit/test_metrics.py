@@ -13,7 +13,8 @@ from lgsp.bus import Delivery
 from lgsp.bus.base import Outcome, run_handler
 from lgsp.errors import JournalUnavailable, PermanentDeliveryError, RetryLater
 from lgsp.metrics import CONTENT_TYPE, Metrics
-from lgsp.runtime import open_services, serve_metrics
+from lgsp.metrics_server import serve_metrics
+from lgsp.runtime import open_services
 from lgsp.settings import Settings
 from tests.support import make_settings, new_bus
 
@@ -120,7 +121,7 @@ async def test_an_adapter_process_serves_metrics_and_healthz(tmp_path: Path) -> 
     )
     async with (
         open_services(settings) as services,
-        serve_metrics(services, "127.0.0.1", 0) as port,
+        serve_metrics(services.metrics, "127.0.0.1", 0) as port,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
     ):
         services.metrics.accepted("document.send")

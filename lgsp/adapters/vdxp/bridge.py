@@ -24,8 +24,7 @@ import structlog
 from lgsp.adapters.vdxp.client import ServiceType, VdxpClient
 from lgsp.documents.formats import DocumentMessage
 from lgsp.errors import DeliveryError, LGSPError, NotPermitted, Unavailable, ValidationFailed
-from lgsp.gateway.accept import Acceptor
-from lgsp.gateway.documents import admit_edxml
+from lgsp.intake import Acceptor, admit_edxml
 from lgsp.journal import Journal, System
 from lgsp.settings import Settings
 

@@ -15,8 +15,8 @@ import httpx
 
 from lgsp.adapters import AdapterContext
 from lgsp.adapters.civil_status import CivilStatusAdapter, MinistryClient
+from lgsp.blobs import DirectoryBlobStore
 from lgsp.bus import ATTEMPT_HEADER, Delivery, MemoryBus, Topology, attempt_of
-from lgsp.documents.blobs import DirectoryBlobStore
 from lgsp.errors import PermanentDeliveryError, RetryLater
 from lgsp.ids import new_message_id
 from lgsp.journal import Journal, MessageRecord, NewMessage

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from lgsp.adapters import AdapterContext
+from lgsp.blobs import DirectoryBlobStore
 from lgsp.bus import MemoryBus, Topology
-from lgsp.documents.blobs import DirectoryBlobStore
 from lgsp.journal import Journal
 from lgsp.simulators.national_platform import run_national_simulator
 from tests.adapters.national.national_support import CONFIG, FakeClock, Simulator

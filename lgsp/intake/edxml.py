@@ -6,6 +6,9 @@ cannot be routed is 422 with ``errors`` pointing at the element (``["MessageHead
 is checked and recorded (signed, unsigned, invalid); an invalid one is refused or flagged, as
 ``LGSP_INVALID_SIGNATURE`` says. A document goes to its ``To`` agencies, a status package to the
 agency of its ``ResponseFor``.
+
+The gateway's ``POST /v1/documents`` and the national axis's inbox both admit packages here.
+Not for: reading the body off a socket (the gateway streams large ones to the blob store first).
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ from typing import BinaryIO, Literal
 
 from lgsp.documents.signature import SignatureCheck, SignatureState, check_signature
 from lgsp.documents.status import BusinessStatus, document_id_of
-from lgsp.errors import NotPermitted, ValidationFailed
-from lgsp.gateway.admission import Admitted, check_right
-from lgsp.gateway.problems import MalformedRequest
+from lgsp.errors import MalformedRequest, NotPermitted, ValidationFailed
+from lgsp.intake.admission import Admitted, check_right
 from lgsp.journal import System
 from lgsp.schemas.edxml import (
     EdxmlDocument,

@@ -1,4 +1,4 @@
-"""The accept path: journal and publish with confirm, side by side. Nothing HTTP here.
+"""Acceptance: an admitted message journaled and published with confirm, side by side.
 
 A message is accepted only when both the journal has its row and the broker has confirmed it; the
 two writes run side by side. If the broker fails, the row is marked ``rejected`` (and its
@@ -9,6 +9,13 @@ not. If the journal fails, the broker may hold a message without a row: adapters
 The payload is the caller's own bytes, validated once in admission: no parse-dump-parse on the hot
 path. A payload above the blob threshold is stored once in the blob store and travels as a
 reference.
+
+Every door commits here the same way, after admission (``lgsp.intake.admission``,
+``lgsp.intake.edxml``): the gateway's ``POST /v1/messages`` and ``/v1/documents``, and the national
+document axis's inbox. One ``Acceptor`` per process, built with ``from_settings`` and closed when
+the process stops (the document histories it records in the background are awaited).
+
+Not for: HTTP (``lgsp.gateway``) or delivering (``lgsp.adapters``).
 """
 
 from __future__ import annotations
@@ -22,16 +29,17 @@ from typing import Any
 
 import structlog
 
+from lgsp.blobs import BlobStore
 from lgsp.bus import Bus, OutgoingMessage
-from lgsp.documents.blobs import BlobStore
 from lgsp.documents.formats import BLOB_HEADER
 from lgsp.documents.status import record_business_status, record_revoke
 from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailable
-from lgsp.gateway.admission import Admitted, admit_json
 from lgsp.ids import new_message_id
+from lgsp.intake.admission import Admitted
+from lgsp.intake.recovery import outgoing_from_record
 from lgsp.journal import IdempotencyClash, Journal, MessageRecord, NewMessage, System
 from lgsp.metrics import Metrics
-from lgsp.recovery import outgoing_from_record
+from lgsp.settings import Settings
 
 __all__ = ["Accepted", "Acceptor"]
 
@@ -87,15 +95,36 @@ class Acceptor:
         self._in_flight_bound = publish_timeout + journal_timeout + 1.0
         self._background: set[asyncio.Task[None]] = set()
 
-    async def accept(
-        self, system: System, raw: bytes, *, idempotency_key: str | None = None
-    ) -> Accepted:
-        """Admit and accept a JSON submission."""
-        return await self.commit(system, admit_json(system, raw), idempotency_key=idempotency_key)
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        bus: Bus,
+        journal: Journal,
+        blobs: BlobStore,
+        *,
+        metrics: Metrics | None = None,
+    ) -> Acceptor:
+        return cls(
+            bus,
+            journal,
+            journal_timeout=settings.journal_timeout,
+            blobs=blobs,
+            blob_threshold=settings.blob_threshold_bytes,
+            publish_timeout=settings.publish_timeout,
+            metrics=metrics,
+        )
+
+    async def close(self) -> None:
+        """Wait for the work this acceptor still does in the background (document histories)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     async def commit(
         self, system: System, admitted: Admitted, *, idempotency_key: str | None = None
     ) -> Accepted:
+        """Accept ``admitted`` from ``system``: journaled and confirmed by the broker, or an
+        ``LGSPError`` (503 when either failed, 409 for a key reused with another request)."""
         request_hash = None
         if idempotency_key:
             stored = admitted.payload_ref

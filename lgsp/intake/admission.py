@@ -1,9 +1,12 @@
-"""Admission: everything decided about a message before it is journaled and published.
+"""Admission of JSON submissions: everything decided about a message before it is accepted.
 
-``admit_json`` reads a JSON submission (``POST /v1/messages``); ``lgsp.gateway.documents`` reads an
-edXML package (``POST /v1/documents``). Both end in an ``Admitted``: the type, the recipients, the
-exact bytes to carry, and what the document axis needs to know (DocumentId, signature, the
-business status a status message reports). Nothing here touches the journal or the broker.
+``admit_json`` reads a JSON submission (``POST /v1/messages``); ``lgsp.intake.edxml`` reads an
+edXML package (``POST /v1/documents``, the national axis's inbox). Both end in an ``Admitted``: the
+type, the recipients, the exact bytes to carry, and what the document axis needs to know
+(DocumentId, signature, the business status a status message reports). The caller's rights come
+first: a system learns nothing of a type's schema until it may send that type.
+
+Not for: the journal or the broker (``lgsp.intake.acceptance``), nor HTTP.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lgsp.documents.status import BusinessStatus, document_id_of
-from lgsp.errors import NotPermitted, ValidationFailed
-from lgsp.gateway.problems import MalformedRequest, field_errors
+from lgsp.errors import MalformedRequest, NotPermitted, ValidationFailed
+from lgsp.intake.fields import field_errors
 from lgsp.journal import System
 from lgsp.schemas import (
     MESSAGE_TYPES,
@@ -26,7 +29,7 @@ from lgsp.schemas import (
     Submission,
 )
 
-__all__ = ["Admitted", "admit_json", "check_right", "dossier_order_key"]
+__all__ = ["Admitted", "admit_json", "check_right", "dossier_order_key", "type_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +117,17 @@ def dossier_order_key(dossier_code: str) -> str:
     return f"dossier:{dossier_code}"
 
 
+def type_of(raw: bytes) -> str | None:
+    """The ``type`` a body names, when it is JSON with a ``type``; read when the whole body does
+    not validate, to answer rights before schema."""
+    try:
+        return _TypeOnly.model_validate_json(raw).type
+    except ValidationError:
+        return None
+
+
 def _check_right_from_raw(system: System, raw: bytes) -> None:
     # A caller learns nothing about a type's schema until it may send that type.
-    try:
-        message_type = _TypeOnly.model_validate_json(raw).type
-    except ValidationError:
-        return
+    message_type = type_of(raw)
     if message_type in MESSAGE_TYPES:
         check_right(system, message_type)
