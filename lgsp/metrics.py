@@ -15,7 +15,6 @@ and ``lgsp.runtime.serve_metrics`` answer ``/metrics`` with ``exposition()``).
 
 from __future__ import annotations
 
-import time
 from typing import Protocol, runtime_checkable
 
 from prometheus_client import (
@@ -28,8 +27,7 @@ from prometheus_client import (
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from lgsp import __version__
-from lgsp.bus import Bus, Delivery, Handler
-from lgsp.errors import DeliveryError, RetryLater, Unavailable
+from lgsp.bus import Bus, Settled
 from lgsp.schemas import MESSAGE_TYPES
 
 __all__ = ["CONTENT_TYPE", "UNMATCHED", "Metrics"]
@@ -148,29 +146,11 @@ class Metrics:
         self.lookups.labels(label, outcome).inc()
         self.lookup_duration.labels(label).observe(seconds)
 
-    def measured(self, axis: str, handler: Handler) -> Handler:
-        """``handler``, counted and timed: its outcome named as ``lgsp.bus.run_handler`` settles
-        it (``RetryLater`` or ``Unavailable``: retry; another ``DeliveryError``: parked; anything
-        else: back to the queue)."""
-        duration = self.delivery_duration.labels(axis)
-
-        async def measured_handler(delivery: Delivery) -> None:
-            started = time.perf_counter()
-            outcome = "requeued"
-            try:
-                await handler(delivery)
-                outcome = "handled"
-            except (RetryLater, Unavailable):
-                outcome = "retry"
-                raise
-            except DeliveryError:
-                outcome = "parked"
-                raise
-            finally:
-                duration.observe(time.perf_counter() - started)
-                self.deliveries.labels(axis, outcome).inc()
-
-        return measured_handler
+    def delivery_settled(self, axis: str, settled: Settled, seconds: float) -> None:
+        """One delivery of ``axis`` settled as the bus's scope decided it (``lgsp.bus.scope``):
+        counted by that outcome and timed; the ``lgsp.bus.DeliveryObserver`` of a process."""
+        self.deliveries.labels(axis, settled.value).inc()
+        self.delivery_duration.labels(axis).observe(seconds)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus's text format (``CONTENT_TYPE``)."""

@@ -110,9 +110,7 @@ async def start_adapters(services: Services, axes: Sequence[str]) -> list[Adapte
     poller stops with the bus). Every adapter's deliveries are counted and timed, plug-ins' too."""
     adapters = [load_adapter(axis, services.adapter_context()) for axis in axes]
     for adapter in adapters:
-        await services.bus.consume(
-            adapter.axis, services.metrics.measured(adapter.axis, adapter.handle)
-        )
+        await services.bus.consume(adapter.axis, adapter.handle, observer=services.metrics)
         answers = False
         if isinstance(adapter, Answerer):
             await services.bus.serve_requests(adapter.axis, adapter.answer)

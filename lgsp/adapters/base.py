@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from lgsp.blobs import BlobStore
 from lgsp.bus import Bus, Delivery, Reply
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
 from lgsp.journal import Journal, MessageRecord
 from lgsp.metrics import Metrics
@@ -107,28 +108,27 @@ async def accepted_record(
 
 def _created_at(delivery: Delivery) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(delivery.headers["x-lgsp-created-at"]))
-    except (KeyError, ValueError):
+        return EnvelopeHeaders.from_headers(delivery.headers).created_at
+    except (KeyError, ValueError, TypeError):
         return None
 
 
 def read_envelope(delivery: Delivery) -> Envelope:
     """The envelope of a delivery: the caller's bytes plus the gateway's headers."""
-    h = delivery.headers
+    headers = EnvelopeHeaders.from_delivery(delivery)
     try:
         submission = SUBMISSION.validate_json(delivery.body)
-        deadline = h.get("x-lgsp-deadline")
-        return Envelope(
-            id=delivery.message_id,
-            type=submission.type,
-            sender=str(h["x-lgsp-sender"]),
-            recipients=submission.recipients,
-            correlation_id=submission.correlation_id,
-            created_at=datetime.fromisoformat(str(h["x-lgsp-created-at"])),
-            deadline=datetime.fromisoformat(str(deadline)) if deadline else None,
-            priority=submission.priority,
-            body=submission.body,
-        )
-    except (ValidationError, KeyError, ValueError) as exc:
+    except ValidationError as exc:
         # Only the gateway publishes to work queues, so this is a bug or a foreign publisher.
         raise PermanentDeliveryError(f"unreadable message on the bus: {exc}") from exc
+    return Envelope(
+        id=delivery.message_id,
+        type=submission.type,
+        sender=headers.sender,
+        recipients=submission.recipients,
+        correlation_id=submission.correlation_id,
+        created_at=headers.created_at,
+        deadline=headers.deadline,
+        priority=submission.priority,
+        body=submission.body,
+    )

@@ -85,7 +85,6 @@ class DocumentAdapter:
         self._breakers = breakers or CircuitBreakers.recorded(settings, context.journal)
 
     async def handle(self, delivery: Delivery) -> None:
-        structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
         record = await accepted_record(self._journal, delivery, grace=self._grace)
         if record is None:
             # The gateway answered 503 for it: the caller was told nothing was accepted.
@@ -120,7 +119,6 @@ class DocumentAdapter:
                 only_from=IN_FLIGHT,
             )
         )
-        log.info("delivered", recipients=len(message.recipients))
 
     async def _settle_failures(
         self, message: DocumentMessage, delivery: Delivery, failures: list[DeliveryError]

@@ -2,7 +2,7 @@
 
 ``RabbitBus`` (production) and ``MemoryBus`` (``lgsp demo``, fast unit tests) route, confirm, settle
 and dead-letter alike, so code written against ``Bus`` runs on either. How a handler's outcome turns
-into ack, requeue or dead letter is decided once, here, in ``settle_outcome``.
+into ack, requeue or dead letter is decided once, in ``lgsp.bus.scope.run_handler``.
 """
 
 from __future__ import annotations
@@ -14,32 +14,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import structlog
-
-from lgsp.errors import DeliveryError, RetryLater, Unavailable
-
 __all__ = [
     "ATTEMPT_HEADER",
+    "PARKED_AT_HEADER",
     "PARK_REASON_HEADER",
+    "RETRY_REASON_HEADER",
     "Bus",
     "Delivery",
+    "DeliveryObserver",
     "Handler",
     "Outcome",
     "OutgoingMessage",
     "Reply",
     "ReplyOutcome",
     "RequestHandler",
+    "Settled",
     "attempt_of",
-    "run_handler",
 ]
 
 PARK_REASON_HEADER = "x-lgsp-reason"
-UNAVAILABLE_BACKOFF = 1.0
-"""Seconds a delivery waits when a dependency (the journal) was down while handling it."""
+"""Why a message was parked in dead letters."""
+PARKED_AT_HEADER = "x-lgsp-parked-at"
+"""When it was parked (ISO 8601)."""
 ATTEMPT_HEADER = "x-lgsp-attempt"
 """How many retries a message has had (absent: none)."""
-
-log = structlog.get_logger(__name__)
+RETRY_REASON_HEADER = "x-lgsp-retry-reason"
+"""Why the last attempt is being retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +147,25 @@ RequestHandler = Callable[[Delivery], Awaitable[Reply]]
 """Answers one request; an exception it raises is replied as ``FAILED``."""
 
 
+class Settled(enum.StrEnum):
+    """How one delivery ended, as the settle policy decided it."""
+
+    HANDLED = "handled"
+    """The handler returned: acknowledged."""
+    RETRY = "retry"
+    """``RetryLater`` or ``Unavailable``: back through a delay queue, acknowledged here."""
+    PARKED = "parked"
+    """Another ``DeliveryError``: in dead letters with its reason, acknowledged here."""
+    REQUEUED = "requeued"
+    """Unexpected, or the delay or park itself failed: handed out again by the queue."""
+
+
+class DeliveryObserver(Protocol):
+    """Told the outcome of every delivery of a work queue (``lgsp.metrics.Metrics`` is one)."""
+
+    def delivery_settled(self, axis: str, settled: Settled, seconds: float) -> None: ...
+
+
 class Outcome(enum.Enum):
     """How a delivery is settled once its handler has run."""
 
@@ -174,8 +193,11 @@ class Bus(Protocol):
         """Hand ``delivery`` back to its queue in ``seconds``, its attempt count one higher,
         durably (a delay queue on RabbitMQ), confirmed."""
 
-    async def consume(self, axis: str, handler: Handler) -> None:
-        """Start handing the axis's work queue to ``handler`` until ``close``."""
+    async def consume(
+        self, axis: str, handler: Handler, *, observer: DeliveryObserver | None = None
+    ) -> None:
+        """Start handing the axis's work queue to ``handler`` until ``close``; each delivery runs
+        in its scope (``lgsp.bus.scope.run_handler``), whose outcome ``observer`` is told."""
 
     async def consume_dead_letters(self, handler: Handler) -> None:
         """Start handing the dead-letter queue to ``handler`` until ``close``."""
@@ -201,42 +223,3 @@ class Bus(Protocol):
         bus closes: nothing is lost, at worst delivered again (and de-duplicated)."""
 
     def is_connected(self) -> bool: ...
-
-
-async def run_handler(
-    delivery: Delivery,
-    handler: Handler,
-    park: Callable[[Delivery, str], Awaitable[None]],
-    delay: Callable[[Delivery, float, str], Awaitable[None]],
-) -> Outcome:
-    """Run ``handler`` and decide the outcome: the one policy both buses share.
-
-    ``RetryLater`` (the adapters' retry policy decided) sends the message to a delay queue; so
-    does ``Unavailable`` (the journal or a broker call is down: try again in a moment rather than
-    spin through the queue's delivery limit); any other ``DeliveryError`` parks it with its
-    reason; anything else is unexpected and the message goes back to the queue (the queue's
-    delivery limit stops poison loops).
-    """
-    try:
-        await handler(delivery)
-    except (RetryLater, Unavailable) as exc:
-        seconds = exc.delay if isinstance(exc, RetryLater) else UNAVAILABLE_BACKOFF
-        try:
-            await delay(delivery, seconds, str(exc))
-        except Exception as delay_exc:
-            log.error("delay_failed", message_id=delivery.message_id, error=str(delay_exc))
-            return Outcome.REQUEUE
-        if isinstance(exc, Unavailable):
-            log.warning("dependency_unavailable", message_id=delivery.message_id, error=str(exc))
-        return Outcome.ACK
-    except DeliveryError as exc:
-        try:
-            await park(delivery, exc.reason)
-        except Exception as park_exc:
-            log.error("park_failed", message_id=delivery.message_id, error=str(park_exc))
-            return Outcome.REQUEUE
-        return Outcome.ACK
-    except Exception as exc:
-        log.exception("handler_failed", message_id=delivery.message_id, error=str(exc))
-        return Outcome.REQUEUE
-    return Outcome.ACK

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -25,16 +25,19 @@ import structlog
 from lgsp.bus.base import (
     ATTEMPT_HEADER,
     PARK_REASON_HEADER,
+    PARKED_AT_HEADER,
+    RETRY_REASON_HEADER,
     Delivery,
+    DeliveryObserver,
     Handler,
     Outcome,
     OutgoingMessage,
     Reply,
     RequestHandler,
     attempt_of,
-    run_handler,
 )
 from lgsp.bus.replies import PendingReplies, as_request, expired, serve_one
+from lgsp.bus.scope import run_handler
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
 from lgsp.ids import new_message_id
@@ -42,6 +45,9 @@ from lgsp.ids import new_message_id
 __all__ = ["MemoryBroker", "MemoryBus"]
 
 log = structlog.get_logger(__name__)
+
+_Settle = Callable[[Delivery], Awaitable[Outcome]]
+"""One delivery run in its scope (``lgsp.bus.scope.run_handler``), to its outcome."""
 
 
 class _Queue:
@@ -119,7 +125,7 @@ class MemoryBus:
     async def park(self, delivery: Delivery, reason: str) -> None:
         self._check()
         parked = delivery.as_outgoing(
-            headers={PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
+            headers={PARK_REASON_HEADER: reason, PARKED_AT_HEADER: datetime.now(UTC).isoformat()}
         )
         self._queues[self.topology.dead_queue].put(_delivery(parked))
 
@@ -127,7 +133,7 @@ class MemoryBus:
         self._check()
         again = _delivery(
             delivery.as_outgoing(
-                headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, "x-lgsp-retry-reason": reason}
+                headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, RETRY_REASON_HEADER: reason}
             )
         )
         handle = asyncio.get_running_loop().call_later(seconds, self._return, again)
@@ -139,16 +145,28 @@ class MemoryBus:
         if queue in self._queues:
             self._queues[queue].put(delivery)
 
-    async def consume(self, axis: str, handler: Handler) -> None:
-        await self._start_consumer(self.topology.work_queue(axis), handler)
+    async def consume(
+        self, axis: str, handler: Handler, *, observer: DeliveryObserver | None = None
+    ) -> None:
+        await self._start_consumer(self.topology.work_queue(axis), handler, axis, observer)
 
     async def consume_dead_letters(self, handler: Handler) -> None:
-        await self._start_consumer(self.topology.dead_queue, handler)
+        await self._start_consumer(self.topology.dead_queue, handler, "dead-letters", None)
 
-    async def _start_consumer(self, name: str, handler: Handler) -> None:
+    async def _start_consumer(
+        self, name: str, handler: Handler, axis: str, observer: DeliveryObserver | None
+    ) -> None:
+        async def settle(delivery: Delivery) -> Outcome:
+            return await run_handler(
+                delivery, handler, self.park, self.delay, axis=axis, observer=observer
+            )
+
+        self._start_task(name, settle)
+
+    def _start_task(self, name: str, settle: _Settle) -> None:
         self._check()
         queue = self._queues[name]
-        task = asyncio.create_task(self._consume(queue, handler), name=f"memory-consumer-{name}")
+        task = asyncio.create_task(self._consume(queue, settle), name=f"memory-consumer-{name}")
         self._tasks.add(task)
         self._consumers.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -183,7 +201,16 @@ class MemoryBus:
             if reply is not None:
                 self._send_reply(delivery, reply)
 
-        await self._start_consumer(self.topology.request_queue(axis), serve)
+        async def settle(delivery: Delivery) -> Outcome:
+            # serve_one replies FAILED for whatever the handler raises; a request is never
+            # handed out twice (its requester has stopped waiting by then).
+            try:
+                await serve(delivery)
+            except Exception as exc:
+                log.exception("request_not_served", message_id=delivery.message_id, error=str(exc))
+            return Outcome.ACK
+
+        self._start_task(self.topology.request_queue(axis), settle)
 
     def _send_reply(self, request: Delivery, reply: Reply) -> None:
         correlation_id = request.correlation_id or request.message_id
@@ -230,7 +257,7 @@ class MemoryBus:
         if not self.is_connected():
             raise BrokerUnavailable("the embedded bus is not running")
 
-    async def _consume(self, queue: _Queue, handler: Handler) -> None:
+    async def _consume(self, queue: _Queue, settle: _Settle) -> None:
         slots = asyncio.Semaphore(self._prefetch)
         while True:
             while not queue.ready:
@@ -238,15 +265,15 @@ class MemoryBus:
                 await queue.available.wait()
             delivery = queue.ready.popleft()
             await slots.acquire()
-            task = asyncio.create_task(self._handle(queue, delivery, handler, slots))
+            task = asyncio.create_task(self._handle(queue, delivery, settle, slots))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _handle(
-        self, queue: _Queue, delivery: Delivery, handler: Handler, slots: asyncio.Semaphore
+        self, queue: _Queue, delivery: Delivery, settle: _Settle, slots: asyncio.Semaphore
     ) -> None:
         try:
-            outcome = await run_handler(delivery, handler, self.park, self.delay)
+            outcome = await settle(delivery)
         finally:
             slots.release()
         if outcome is Outcome.REQUEUE:

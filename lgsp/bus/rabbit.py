@@ -43,17 +43,20 @@ from lgsp.bus.amqp import BROKER_ERRORS, delivery_of
 from lgsp.bus.base import (
     ATTEMPT_HEADER,
     PARK_REASON_HEADER,
+    PARKED_AT_HEADER,
+    RETRY_REASON_HEADER,
     Delivery,
+    DeliveryObserver,
     Handler,
     Outcome,
     OutgoingMessage,
     Reply,
     RequestHandler,
     attempt_of,
-    run_handler,
 )
 from lgsp.bus.nodes import ClusterConnection, broker_urls, redact_url
 from lgsp.bus.rabbit_requests import REQUEST_QUEUE_ARGUMENTS, RabbitRequests
+from lgsp.bus.scope import run_handler
 from lgsp.bus.topology import Topology
 from lgsp.errors import BrokerUnavailable
 
@@ -258,7 +261,7 @@ class RabbitBus:
         if self._dead is None:
             raise BrokerUnavailable("the bus is not started")
         parked = delivery.as_outgoing(
-            headers={PARK_REASON_HEADER: reason, "x-lgsp-parked-at": datetime.now(UTC).isoformat()}
+            headers={PARK_REASON_HEADER: reason, PARKED_AT_HEADER: datetime.now(UTC).isoformat()}
         )
         await self._publish(self._dead, parked)
 
@@ -267,7 +270,7 @@ class RabbitBus:
             raise BrokerUnavailable("the bus is not started")
         exchange = self._delays[self.topology.delay_step(seconds)]
         again = delivery.as_outgoing(
-            headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, "x-lgsp-retry-reason": reason[:500]}
+            headers={ATTEMPT_HEADER: attempt_of(delivery) + 1, RETRY_REASON_HEADER: reason[:500]}
         )
         await self._publish(exchange, again, expiration=max(seconds, 0.001))
 
@@ -307,13 +310,24 @@ class RabbitBus:
         if not isinstance(confirm, Basic.Ack):
             raise BrokerUnavailable(f"the broker refused message {message.message_id}: {confirm}")
 
-    async def consume(self, axis: str, handler: Handler) -> None:
-        await self._consume(self.topology.work_queue(axis), self._work_queue_arguments(), handler)
+    async def consume(
+        self, axis: str, handler: Handler, *, observer: DeliveryObserver | None = None
+    ) -> None:
+        queue, arguments = self.topology.work_queue(axis), self._work_queue_arguments()
+        await self._consume(queue, arguments, handler, axis, observer)
 
     async def consume_dead_letters(self, handler: Handler) -> None:
-        await self._consume(self.topology.dead_queue, {"x-queue-type": "quorum"}, handler)
+        arguments: dict[str, Any] = {"x-queue-type": "quorum"}
+        await self._consume(self.topology.dead_queue, arguments, handler, "dead-letters", None)
 
-    async def _consume(self, name: str, arguments: dict[str, Any], handler: Handler) -> None:
+    async def _consume(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        handler: Handler,
+        axis: str,
+        observer: DeliveryObserver | None,
+    ) -> None:
         if self._connection is None:
             raise BrokerUnavailable("the bus is not started")
         channel = await self._connection.channel()
@@ -342,7 +356,9 @@ class RabbitBus:
                 await settle_once(incoming)
 
         async def settle_once(incoming: AbstractIncomingMessage) -> None:
-            outcome = await run_handler(delivery_of(incoming), handler, self.park, self.delay)
+            outcome = await run_handler(
+                delivery_of(incoming), handler, self.park, self.delay, axis=axis, observer=observer
+            )
             try:
                 if outcome is Outcome.ACK:
                     await incoming.ack()

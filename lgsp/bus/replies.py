@@ -18,19 +18,16 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from lgsp.bus.base import Delivery, OutgoingMessage, Reply, ReplyOutcome, RequestHandler
+from lgsp.bus.envelope import DEADLINE_HEADER
 from lgsp.errors import RequestTimeout
 
 __all__ = [
-    "DEADLINE_HEADER",
     "PendingReplies",
     "as_request",
     "deadline_of",
     "expired",
     "serve_one",
 ]
-
-DEADLINE_HEADER = "x-lgsp-deadline"
-"""ISO 8601 datetime after which nobody waits for the answer any more."""
 
 _SHORTEST_EXPIRATION = 0.001
 """Seconds: a request published with no time left still needs a positive expiration."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from lgsp.blobs import BlobMissing, BlobStore
 from lgsp.bus import Delivery
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.documents.status import document_id_of
 from lgsp.errors import PermanentDeliveryError
 from lgsp.journal import MessageRecord
@@ -34,9 +35,8 @@ from lgsp.schemas.edxml import (
     write,
 )
 
-__all__ = ["BLOB_HEADER", "XML", "DocumentMessage"]
+__all__ = ["XML", "DocumentMessage"]
 
-BLOB_HEADER = "x-lgsp-blob"
 XML = "application/xml"
 
 
@@ -57,33 +57,29 @@ class DocumentMessage:
 
     @classmethod
     async def load(cls, delivery: Delivery, blobs: BlobStore | None) -> DocumentMessage:
-        h = delivery.headers
+        envelope = EnvelopeHeaders.from_delivery(delivery)
         payload = delivery.body
-        ref = h.get(BLOB_HEADER)
-        if ref:
+        if envelope.blob is not None:
             if blobs is None:
-                raise PermanentDeliveryError(f"message refers to blob {ref} but no store is set")
+                raise PermanentDeliveryError(
+                    f"message refers to blob {envelope.blob} but no store is set"
+                )
             try:
-                payload = await blobs.get(str(ref))
+                payload = await blobs.get(envelope.blob)
             except BlobMissing as exc:
                 raise PermanentDeliveryError(str(exc)) from exc
-        try:
-            return cls(
-                id=delivery.message_id,
-                type=delivery.type,
-                sender=str(h["x-lgsp-sender"]),
-                recipients=tuple(str(r) for r in h["x-lgsp-recipients"]),
-                created_at=datetime.fromisoformat(str(h["x-lgsp-created-at"])),
-                content_type=delivery.content_type,
-                payload=payload,
-                correlation_id=delivery.correlation_id,
-                priority=int(h.get("x-lgsp-priority", 0)),
-                deadline=datetime.fromisoformat(str(h["x-lgsp-deadline"]))
-                if h.get("x-lgsp-deadline")
-                else None,
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise PermanentDeliveryError(f"unreadable message on the bus: {exc!r}") from exc
+        return cls(
+            id=delivery.message_id,
+            type=delivery.type,
+            sender=envelope.sender,
+            recipients=envelope.recipients,
+            created_at=envelope.created_at,
+            content_type=delivery.content_type,
+            payload=payload,
+            correlation_id=delivery.correlation_id,
+            priority=envelope.priority,
+            deadline=envelope.deadline,
+        )
 
     @classmethod
     def from_record(cls, record: MessageRecord, payload: bytes) -> DocumentMessage:

@@ -25,7 +25,7 @@ import structlog
 from aiohttp import web
 
 from lgsp.bus import Bus, OutgoingMessage, Reply, ReplyOutcome
-from lgsp.bus.replies import DEADLINE_HEADER
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.errors import FarSideFailed, RequestTimeout, Unavailable
 from lgsp.gateway.handlers import read_body
 from lgsp.gateway.keys import BUS, METRICS, SETTINGS
@@ -59,14 +59,9 @@ async def post_request(request: web.Request) -> web.Response:
         routing_key=lookup.type,
         body=lookup.payload,
         type=lookup.type,
-        headers={
-            "x-lgsp-sender": system.agency,
-            "x-lgsp-system": system.id,
-            # The name work messages carry it under, so either reading finds it.
-            "x-lgsp-sender-system": system.id,
-            "x-lgsp-created-at": now.isoformat(),
-            DEADLINE_HEADER: lookup.deadline.isoformat(),
-        },
+        headers=EnvelopeHeaders(
+            sender=system.agency, created_at=now, system=system.id, deadline=lookup.deadline
+        ).to_headers(),
         correlation_id=message_id,
         timestamp=now,
     )

@@ -31,7 +31,7 @@ import structlog
 
 from lgsp.blobs import BlobStore
 from lgsp.bus import Bus, OutgoingMessage
-from lgsp.documents.formats import BLOB_HEADER
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.documents.status import record_business_status, record_revoke
 from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailable
 from lgsp.ids import new_message_id
@@ -51,24 +51,6 @@ class Accepted:
     id: str
     status: str
     replayed: bool = False
-
-
-def _headers(
-    system: System, admitted: Admitted, sender: str, created_at: datetime
-) -> dict[str, object]:
-    """The envelope fields the gateway adds, carried as AMQP headers beside the caller's bytes."""
-    headers: dict[str, object] = {
-        "x-lgsp-sender": sender,
-        "x-lgsp-sender-system": system.id,
-        "x-lgsp-recipients": list(admitted.recipients),
-        "x-lgsp-created-at": created_at.isoformat(),
-        "x-lgsp-priority": admitted.priority,
-    }
-    if admitted.deadline is not None:
-        headers["x-lgsp-deadline"] = admitted.deadline.isoformat()
-    if admitted.signature is not None:
-        headers["x-lgsp-signature"] = admitted.signature
-    return headers
 
 
 class Acceptor:
@@ -140,12 +122,19 @@ class Acceptor:
         structlog.contextvars.bind_contextvars(message_id=message_id)
         sender = admitted.sender or system.agency
         payload, payload_ref = admitted.payload, admitted.payload_ref
-        headers = _headers(system, admitted, sender, now)
         if payload_ref is None and self._blobs is not None and len(payload) > self._blob_threshold:
             payload_ref = await self._blobs.put(payload)
             payload = b""
-        if payload_ref is not None:
-            headers[BLOB_HEADER] = payload_ref
+        envelope = EnvelopeHeaders(
+            sender=sender,
+            created_at=now,
+            system=system.id,
+            recipients=admitted.recipients,
+            priority=admitted.priority,
+            deadline=admitted.deadline,
+            signature=admitted.signature,
+            blob=payload_ref,
+        )
         record = NewMessage(
             id=message_id,
             type=admitted.type,
@@ -170,7 +159,7 @@ class Acceptor:
             routing_key=admitted.type,
             body=payload,
             type=admitted.type,
-            headers=headers,
+            headers=envelope.to_headers(),
             correlation_id=admitted.correlation_id,
             content_type=admitted.content_type,
             timestamp=now,

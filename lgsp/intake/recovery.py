@@ -2,43 +2,41 @@
 
 The journal keeps each accepted message's bytes (or blob reference) and envelope; from them the
 message is rebuilt exactly as the gateway first published it, under the same id.
+
+Not for: deciding what to replay (``lgsp.ops``) or when a message needs recovering (acceptance).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from lgsp.bus import OutgoingMessage
-from lgsp.documents.formats import BLOB_HEADER
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.journal import MessageRecord
 
 __all__ = ["outgoing_from_record"]
 
 
 def outgoing_from_record(
-    message: MessageRecord, payload: bytes, *, keep_deadline: bool = True, **extra: Any
+    message: MessageRecord, payload: bytes, *, replay: bool = False
 ) -> OutgoingMessage:
-    """A journaled message as the gateway first published it (for recovery and replays)."""
-    headers: dict[str, Any] = {
-        "x-lgsp-sender": message.sender,
-        "x-lgsp-sender-system": message.sender_system,
-        "x-lgsp-recipients": list(message.recipients),
-        "x-lgsp-created-at": message.created_at.isoformat(),
-        "x-lgsp-priority": message.priority,
-        **extra,
-    }
-    if message.deadline is not None and keep_deadline:
-        headers["x-lgsp-deadline"] = message.deadline.isoformat()
-    if message.signature is not None:
-        headers["x-lgsp-signature"] = message.signature
-    if message.payload_ref is not None:
-        headers[BLOB_HEADER] = message.payload_ref
+    """A journaled message as the gateway first published it (for recovery). An operator's
+    ``replay`` drops the deadline (the operator decided it is still wanted) and says so."""
+    envelope = EnvelopeHeaders(
+        sender=message.sender,
+        created_at=message.created_at,
+        system=message.sender_system,
+        recipients=message.recipients,
+        priority=message.priority,
+        deadline=None if replay else message.deadline,
+        signature=message.signature,
+        blob=message.payload_ref,
+        replayed=replay,
+    )
     return OutgoingMessage(
         message_id=message.id,
         routing_key=message.type,
         body=payload,
         type=message.type,
-        headers=headers,
+        headers=envelope.to_headers(),
         correlation_id=message.correlation_id,
         content_type=message.content_type,
         timestamp=message.created_at,

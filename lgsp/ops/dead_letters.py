@@ -144,9 +144,7 @@ class DeadLetters:
     async def _outgoing(self, message: MessageRecord) -> OutgoingMessage:
         payload = await self._journal.payload(message.id) or b""
         # The deadline is not carried over: an operator who replays wants it tried now.
-        return outgoing_from_record(
-            message, payload, keep_deadline=False, **{"x-lgsp-replayed": True}
-        )
+        return outgoing_from_record(message, payload, replay=True)
 
 
 class DeadLetterKeeper:

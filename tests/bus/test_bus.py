@@ -27,7 +27,8 @@ from lgsp.bus import (
     RabbitBus,
     Topology,
 )
-from lgsp.bus.base import attempt_of, run_handler
+from lgsp.bus.base import attempt_of
+from lgsp.bus.scope import run_handler
 from lgsp.errors import (
     BrokerUnavailable,
     DeliveryError,
@@ -667,7 +668,7 @@ def test_as_outgoing_keeps_the_message_and_adds_headers() -> None:
 
 
 async def test_run_handler_backs_off_when_a_dependency_is_down() -> None:
-    from lgsp.bus.base import UNAVAILABLE_BACKOFF
+    from lgsp.bus.scope import UNAVAILABLE_BACKOFF
     from lgsp.errors import JournalUnavailable
 
     parker, delayer = Parker(), Delayer()

@@ -30,7 +30,7 @@ from lgsp.bus import (
     ReplyOutcome,
     Topology,
 )
-from lgsp.bus.replies import DEADLINE_HEADER
+from lgsp.bus.envelope import DEADLINE_HEADER
 from lgsp.errors import BrokerUnavailable, RequestTimeout
 
 AnyBus = MemoryBus | RabbitBus

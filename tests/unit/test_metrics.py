@@ -10,7 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from lgsp.bus import Delivery
-from lgsp.bus.base import Outcome, run_handler
+from lgsp.bus.base import Outcome
+from lgsp.bus.scope import run_handler
 from lgsp.errors import JournalUnavailable, PermanentDeliveryError, RetryLater
 from lgsp.metrics import CONTENT_TYPE, Metrics
 from lgsp.metrics_server import serve_metrics
@@ -89,8 +90,8 @@ async def test_a_delivery_is_named_as_the_bus_settles_it(
         if raised is not None:
             raise raised
 
-    measured = metrics.measured("document", handle)
-    assert await run_handler(DELIVERY, measured, _park, _delay) is settled
+    scoped = run_handler(DELIVERY, handle, _park, _delay, axis="document", observer=metrics)
+    assert await scoped is settled
     assert sample(metrics, "lgsp_deliveries_total", axis="document", outcome=outcome) == 1
     assert sample(metrics, "lgsp_delivery_duration_seconds_count", axis="document") == 1
 

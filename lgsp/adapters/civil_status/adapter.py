@@ -77,7 +77,6 @@ class CivilStatusAdapter:
         return await self._lookups.answer(delivery)
 
     async def handle(self, delivery: Delivery) -> None:
-        structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
         record = await accepted_record(self._journal, delivery, grace=self._grace)
         if record is None:
             log.info("dropped_unaccepted")  # the gateway answered 503 for it

@@ -88,7 +88,6 @@ class NationalAdapter:
         return await self._lookups.answer(delivery)
 
     async def handle(self, delivery: Delivery) -> None:
-        structlog.contextvars.bind_contextvars(message_id=delivery.message_id)
         record = await accepted_record(self._journal, delivery, grace=self._grace)
         if record is None:
             # The gateway answered 503 for it: the caller was told nothing was accepted.

@@ -17,6 +17,7 @@ from lgsp.adapters import AdapterContext
 from lgsp.adapters.civil_status import CivilStatusAdapter, MinistryClient
 from lgsp.blobs import DirectoryBlobStore
 from lgsp.bus import ATTEMPT_HEADER, Delivery, MemoryBus, Topology, attempt_of
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.errors import PermanentDeliveryError, RetryLater
 from lgsp.ids import new_message_id
 from lgsp.journal import Journal, MessageRecord, NewMessage
@@ -214,9 +215,7 @@ class Harness:
                     deadline=deadline,
                 )
             )
-        headers = {"x-lgsp-sender": SENDER, "x-lgsp-created-at": created.isoformat()}
-        if deadline is not None:
-            headers["x-lgsp-deadline"] = deadline.isoformat()
+        headers = EnvelopeHeaders(sender=SENDER, created_at=created, deadline=deadline).to_headers()
         return Delivery(
             message_id=message_id,
             routing_key=message_type,

@@ -8,6 +8,7 @@ from typing import Any
 
 from lgsp.adapters.base import Answerer
 from lgsp.bus import Delivery, ReplyOutcome
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.ids import new_message_id
 from tests.adapters.civil_status.civil_status_support import (
     BIRTH,
@@ -23,9 +24,8 @@ from tests.schemas.civil_national_samples import DEATH, DECEASED_ID
 def lookup(body: dict[str, Any], *, deadline: datetime | None = None) -> Delivery:
     """A lookup as the gateway hands it to the bus: the caller's bytes and the gateway's
     headers."""
-    headers = {"x-lgsp-sender": SENDER, "x-lgsp-created-at": datetime.now(UTC).isoformat()}
-    if deadline is not None:
-        headers["x-lgsp-deadline"] = deadline.isoformat()
+    envelope = EnvelopeHeaders(sender=SENDER, created_at=datetime.now(UTC), deadline=deadline)
+    headers = envelope.to_headers()
     return Delivery(
         message_id=new_message_id(),
         routing_key="civil_status.lookup",

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from lgsp.bus import Delivery
+from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.ids import new_message_id
 from lgsp.simulators.national_platform_state import Citizen, NationalConfig
 
@@ -85,12 +86,8 @@ class Simulator:
 
 def request(message_type: str, body: Any, *, deadline: datetime | None = None) -> Delivery:
     """A lookup as the gateway puts it on the bus: the caller's bytes plus its headers."""
-    headers: dict[str, Any] = {
-        "x-lgsp-sender": SENDER,
-        "x-lgsp-created-at": datetime.now(UTC).isoformat(),
-    }
-    if deadline is not None:
-        headers["x-lgsp-deadline"] = deadline.isoformat()
+    envelope = EnvelopeHeaders(sender=SENDER, created_at=datetime.now(UTC), deadline=deadline)
+    headers = envelope.to_headers()
     return Delivery(
         message_id=new_message_id(),
         routing_key=message_type,
