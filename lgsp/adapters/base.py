@@ -21,7 +21,7 @@ from lgsp.blobs import BlobStore
 from lgsp.bus import Bus, Delivery, Reply
 from lgsp.bus.envelope import EnvelopeHeaders
 from lgsp.errors import ConfigurationError, PermanentDeliveryError
-from lgsp.journal import Journal, MessageRecord
+from lgsp.journal import Journal, MessageRecord, MessageStatus
 from lgsp.metrics import Metrics
 from lgsp.schemas import SUBMISSION, Envelope
 from lgsp.settings import Settings
@@ -99,7 +99,7 @@ async def accepted_record(
     while True:
         record = await journal.get(delivery.message_id)
         if record is not None:
-            return None if record.status == "rejected" else record
+            return None if record.status == MessageStatus.REJECTED else record
         waited = (datetime.now(UTC) - created).total_seconds() if created else grace
         if waited >= grace:
             return None

@@ -30,7 +30,15 @@ from lgsp.blobs import BlobStore
 from lgsp.bus import Delivery, attempt_of
 from lgsp.documents.formats import XML, DocumentMessage
 from lgsp.errors import DeliveryError, JournalUnavailable, PermanentDeliveryError, RetryLater
-from lgsp.journal import IN_FLIGHT, Attempt, Event, StatusChange, System
+from lgsp.journal import (
+    IN_FLIGHT,
+    Attempt,
+    Event,
+    MessageStatus,
+    RecipientState,
+    StatusChange,
+    System,
+)
 
 __all__ = ["DocumentAdapter", "NationalDocumentAxis", "create"]
 
@@ -45,11 +53,11 @@ def _settled(events: Sequence[Event]) -> set[str]:
     delivered: set[str] = set()
     refused: set[str] = set()
     for event in events:
-        if event.status == "replayed":
+        if event.status == MessageStatus.REPLAYED:
             refused.clear()
-        elif event.recipient and event.status == "delivered":
+        elif event.recipient and event.status == RecipientState.DELIVERED:
             delivered.add(event.recipient)
-        elif event.recipient and event.status == "refused":
+        elif event.recipient and event.status == RecipientState.REFUSED:
             refused.add(event.recipient)
     return delivered | refused
 
@@ -114,8 +122,8 @@ class DocumentAdapter:
         await self._journal.change(
             StatusChange(
                 message.id,
-                Event("delivered", _now()),
-                new_status="delivered",
+                Event(MessageStatus.DELIVERED, _now()),
+                new_status=MessageStatus.DELIVERED,
                 only_from=IN_FLIGHT,
             )
         )
@@ -139,23 +147,17 @@ class DocumentAdapter:
             if delay is not None:
                 next_at = _now() + timedelta(seconds=delay)
                 detail = {"reason": reason, "attempt": attempt + 1, "next_at": next_at.isoformat()}
+                retrying = Event(MessageStatus.RETRYING, _now(), detail=detail)
                 await self._journal.change(
-                    StatusChange(
-                        message.id, Event("retrying", _now(), detail=detail), new_status="retrying"
-                    )
+                    StatusChange(message.id, retrying, new_status=MessageStatus.RETRYING)
                 )
                 raise RetryLater(reason, delay=delay)
             if message.deadline is not None and attempt < self._policy.max_attempts:
                 reason = f"deadline {message.deadline.isoformat()} comes before a retry: {reason}"
             else:
                 reason = f"gave up after {attempt + 1} attempts: {reason}"
-        await self._journal.change(
-            StatusChange(
-                message.id,
-                Event("dead", _now(), detail={"reason": reason, "attempts": attempt + 1}),
-                new_status="dead",
-            )
-        )
+        dead = Event(MessageStatus.DEAD, _now(), detail={"reason": reason, "attempts": attempt + 1})
+        await self._journal.change(StatusChange(message.id, dead, new_status=MessageStatus.DEAD))
         raise PermanentDeliveryError(reason)
 
     async def _deliver_local(
@@ -176,9 +178,11 @@ class DocumentAdapter:
     ) -> None:
         """A system without a webhook pulls its messages (``GET /v1/inbox``)."""
         detail = {"via": "inbox", "system": system.id}
-        changes = [StatusChange(message.id, Event("inboxed", _now(), recipient, detail))]
+        inboxed = Event(RecipientState.INBOXED, _now(), recipient, detail)
+        changes = [StatusChange(message.id, inboxed)]
         if last:
-            changes.append(StatusChange(message.id, Event("delivered", _now(), recipient, detail)))
+            delivered = Event(RecipientState.DELIVERED, _now(), recipient, detail)
+            changes.append(StatusChange(message.id, delivered))
         await self._journal.put_in_inbox(
             message.id, system_id=system.id, recipient=recipient, changes=changes
         )
@@ -223,7 +227,7 @@ class DocumentAdapter:
                 duration_ms=call.duration_ms,
                 status_code=call.status_code,
             ),
-            StatusChange(message.id, Event("delivered", _now(), recipient=recipient))
+            StatusChange(message.id, Event(RecipientState.DELIVERED, _now(), recipient=recipient))
             if last
             else None,
         )
@@ -292,7 +296,7 @@ class DocumentAdapter:
                 StatusChange(
                     message.id,
                     Event(
-                        "delivered",
+                        RecipientState.DELIVERED,
                         _now(),
                         recipient=recipient,
                         detail={"via": "national document axis", "national_doc_id": doc_id},
@@ -323,7 +327,9 @@ class DocumentAdapter:
             StatusChange(
                 message.id,
                 Event(
-                    "refused" if isinstance(error, PermanentDeliveryError) else "failed",
+                    RecipientState.REFUSED
+                    if isinstance(error, PermanentDeliveryError)
+                    else RecipientState.FAILED,
                     _now(),
                     recipient=recipient,
                     detail={"reason": error.reason, "target": target},
@@ -333,7 +339,7 @@ class DocumentAdapter:
 
 
 def _delivered(events: Sequence[Event]) -> set[str]:
-    return {e.recipient for e in events if e.status == "delivered" and e.recipient}
+    return {e.recipient for e in events if e.status == RecipientState.DELIVERED and e.recipient}
 
 
 def _now() -> datetime:

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from lgsp.journal import Event, Journal, MessageRecord, StatusChange
+from lgsp.journal import IN_FLIGHT, Event, Journal, MessageRecord, MessageStatus, StatusChange
 from lgsp.schemas import DocumentSend, DocumentStatus, StatusCode
 
 __all__ = ["BusinessStatus", "document_id_of", "record_business_status", "record_revoke"]
@@ -26,7 +26,9 @@ __all__ = ["BusinessStatus", "document_id_of", "record_business_status", "record
 log = structlog.get_logger(__name__)
 
 _DONE = StatusCode.DONE.value
-_NOT_DONE = ("accepted", "queued", "delivered", "retrying", "dead", "replayed")
+_NOT_DONE = IN_FLIGHT | {MessageStatus.DELIVERED, MessageStatus.DEAD}
+"""What the last recipient's ``06`` may move a document to ``done`` from: never ``revoked``,
+``discarded`` or ``rejected``."""
 _DOCUMENT_TYPES = frozenset({"document.send", "document.update", "document.replace"})
 
 
@@ -97,9 +99,9 @@ async def record_business_status(
         # Checked after our own event is committed: of two last reports recorded at once, the
         # later check sees both, so the document is never left short of ``done``.
         if status.code == _DONE and await _all_done(journal, original):
-            done = Event("done", datetime.now(UTC))
+            done = Event(MessageStatus.DONE, datetime.now(UTC))
             await journal.change(
-                StatusChange(original.id, done, new_status="done", only_from=_NOT_DONE)
+                StatusChange(original.id, done, new_status=MessageStatus.DONE, only_from=_NOT_DONE)
             )
         recorded += 1
     return recorded
@@ -107,7 +109,7 @@ async def record_business_status(
 
 async def _all_done(journal: Journal, original: MessageRecord) -> bool:
     full = await journal.get(original.id)
-    if full is None or full.status == "done":
+    if full is None or full.status == MessageStatus.DONE:
         return False
     done = {e.recipient for e in full.events if e.status == _DONE}
     return set(original.recipients) <= done
@@ -117,6 +119,8 @@ async def record_revoke(journal: Journal, *, document_id: str, sender: str, mess
     """Mark the sender's document ``document_id`` revoked (thu hồi); returns how many."""
     originals = await _originals(journal, document_id, sender)
     for original in originals:
-        event = Event("revoked", datetime.now(UTC), detail={"revoke_message_id": message_id})
-        await journal.change(StatusChange(original.id, event, new_status="revoked"))
+        event = Event(
+            MessageStatus.REVOKED, datetime.now(UTC), detail={"revoke_message_id": message_id}
+        )
+        await journal.change(StatusChange(original.id, event, new_status=MessageStatus.REVOKED))
     return len(originals)

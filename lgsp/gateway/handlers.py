@@ -19,7 +19,7 @@ from lgsp.errors import (
 from lgsp.gateway.keys import ACCEPTOR, BLOBS, BUS, JOURNAL, LIFECYCLE, SETTINGS
 from lgsp.gateway.responses import caller, json_response
 from lgsp.intake import Accepted, Admitted, admit_edxml, admit_json
-from lgsp.journal import MessageRecord
+from lgsp.journal import HistoryMark, LegState, MessageRecord, MessageStatus
 
 __all__ = ["read_body", "setup_routes"]
 
@@ -149,11 +149,11 @@ def _legs_view(record: MessageRecord) -> list[dict[str, Any]]:
     events, with the results gathered on the way (a failure's reason only while it stands)."""
     legs: dict[str, dict[str, Any]] = {}
     for event in record.events:
-        if event.status != "leg" or not event.detail or "leg" not in event.detail:
+        if event.status != HistoryMark.LEG or not event.detail or "leg" not in event.detail:
             continue
         detail = dict(event.detail)
         leg = legs.setdefault(str(detail.pop("leg")), {})
-        if detail.get("state") not in ("failed", "refused"):
+        if detail.get("state") not in (LegState.FAILED, LegState.REFUSED):
             leg.pop("reason", None)
             leg.pop("code", None)
         found = detail.pop("result", None)
@@ -192,7 +192,7 @@ async def get_message(request: web.Request) -> web.Response:
     # Rejected messages were never accepted; strangers are not told a message exists.
     if (
         record is None
-        or record.status == "rejected"
+        or record.status == MessageStatus.REJECTED
         or (system.agency != record.sender and system.agency not in record.recipients)
     ):
         raise NotFound(f"no message {message_id} visible to this system")

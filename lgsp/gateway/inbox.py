@@ -17,7 +17,7 @@ from lgsp.documents.formats import DocumentMessage
 from lgsp.errors import NotFound, ValidationFailed
 from lgsp.gateway.keys import BLOBS, JOURNAL
 from lgsp.gateway.responses import caller, json_response
-from lgsp.journal import MessageRecord, System
+from lgsp.journal import MessageRecord, RecipientState, System
 
 __all__ = ["setup_inbox_routes"]
 
@@ -61,7 +61,7 @@ async def ack_inbox(request: web.Request) -> web.Response:
     message_id = request.match_info["id"]
     if not await request.app[JOURNAL].ack_inbox(message_id, system_id=system.id):
         raise NotFound(f"no message {message_id} in this system's inbox")
-    return json_response({"id": message_id, "status": "acked"})
+    return json_response({"id": message_id, "status": RecipientState.ACKED})
 
 
 def setup_inbox_routes(app: web.Application) -> None:

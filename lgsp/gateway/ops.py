@@ -12,7 +12,7 @@ from lgsp.errors import NotPermitted, ValidationFailed
 from lgsp.gateway.keys import AUTHENTICATOR, DEAD_LETTERS, JOURNAL
 from lgsp.gateway.responses import json_response
 from lgsp.intake.fields import field_errors
-from lgsp.journal import System
+from lgsp.journal import MessageStatus, System
 
 __all__ = ["DiscardRequest", "ReplayFilter", "setup_ops_routes"]
 
@@ -88,7 +88,7 @@ async def replay_dead_letter(request: web.Request) -> web.Response:
     operator = await _operator(request)
     message_id = request.match_info["id"]
     await request.app[DEAD_LETTERS].replay(message_id, operator=operator.id)
-    return json_response({"id": message_id, "status": "replayed"}, status=202)
+    return json_response({"id": message_id, "status": MessageStatus.REPLAYED}, status=202)
 
 
 async def discard_dead_letter(request: web.Request) -> web.Response:
@@ -96,7 +96,7 @@ async def discard_dead_letter(request: web.Request) -> web.Response:
     body: DiscardRequest = await _body(request, DiscardRequest)
     message_id = request.match_info["id"]
     await request.app[DEAD_LETTERS].discard(message_id, operator=operator.id, reason=body.reason)
-    return json_response({"id": message_id, "status": "discarded"})
+    return json_response({"id": message_id, "status": MessageStatus.DISCARDED})
 
 
 async def replay_matching(request: web.Request) -> web.Response:

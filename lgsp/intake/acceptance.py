@@ -37,7 +37,7 @@ from lgsp.errors import BrokerUnavailable, IdempotencyConflict, JournalUnavailab
 from lgsp.ids import new_message_id
 from lgsp.intake.admission import Admitted
 from lgsp.intake.recovery import outgoing_from_record
-from lgsp.journal import IdempotencyClash, Journal, MessageRecord, NewMessage, System
+from lgsp.journal import IdempotencyClash, Journal, MessageRecord, MessageStatus, NewMessage, System
 from lgsp.metrics import Metrics
 from lgsp.settings import Settings
 
@@ -48,8 +48,11 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
+    """What the caller is told: the message's id, its status (``accepted``), and whether this
+    answer repeats an earlier request's (same ``Idempotency-Key``)."""
+
     id: str
-    status: str
+    status: MessageStatus
     replayed: bool = False
 
 
@@ -195,7 +198,7 @@ class Acceptor:
             self._metrics.accepted(admitted.type)
         if admitted.status is not None or admitted.revokes is not None:
             self._in_background(self._record_document_history(admitted, sender, message_id))
-        return Accepted(message_id, "accepted")
+        return Accepted(message_id, MessageStatus.ACCEPTED)
 
     async def _record_document_history(
         self, admitted: Admitted, sender: str, message_id: str
@@ -238,11 +241,11 @@ class Acceptor:
             raise IdempotencyConflict(
                 f"Idempotency-Key was used for another request (message {earlier.id})"
             )
-        if earlier.status == "accepted":
+        if earlier.status == MessageStatus.ACCEPTED:
             earlier = await self._settled(earlier)
-        if earlier.status == "rejected":
+        if earlier.status == MessageStatus.REJECTED:
             raise BrokerUnavailable("the first request with this key was not accepted; retry")
-        if earlier.status == "accepted":
+        if earlier.status == MessageStatus.ACCEPTED:
             # Journaled but never confirmed by the broker, long after any live request would
             # have been: the gateway that took it died between the two. Publish it again from
             # the journal (same id), so that this 202, too, means it is in the broker.
@@ -250,12 +253,12 @@ class Acceptor:
             await self._bus.publish(outgoing_from_record(earlier, payload))
             self._journal.queued(earlier.id)
             log.warning("recovered_unconfirmed_message", message_id=earlier.id)
-        return Accepted(earlier.id, "accepted", replayed=True)
+        return Accepted(earlier.id, MessageStatus.ACCEPTED, replayed=True)
 
     async def _settled(self, earlier: MessageRecord) -> MessageRecord:
         """Wait while a message may still be on its way through another request."""
         give_up = earlier.created_at + timedelta(seconds=self._in_flight_bound)
-        while earlier.status == "accepted" and datetime.now(UTC) < give_up:
+        while earlier.status == MessageStatus.ACCEPTED and datetime.now(UTC) < give_up:
             await asyncio.sleep(0.05)
             again = await self._journal.get(earlier.id)
             if again is None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from lgsp.journal.statuses import EventStatus, MessageStatus
+
 __all__ = ["Attempt", "Event", "MessageRecord", "NewMessage", "System", "SystemFormat"]
 
 SystemFormat = Literal["json", "edxml"]
@@ -62,7 +64,9 @@ class NewMessage:
 class Event:
     """One step of a message's history, for one recipient or for the whole message."""
 
-    status: str
+    status: EventStatus
+    """A ``RecipientState`` with ``recipient``; else the ``MessageStatus`` it moved the message
+    to or a ``HistoryMark``; or text of an open vocabulary (``ministry.<status>``, edXML codes)."""
     at: datetime
     recipient: str | None = None
     detail: dict[str, Any] | None = None
@@ -91,7 +95,7 @@ class MessageRecord:
     sender: str
     sender_system: str
     recipients: tuple[str, ...]
-    status: str
+    status: MessageStatus
     created_at: datetime
     updated_at: datetime
     correlation_id: str | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lgsp.errors import JournalUnavailable
 from lgsp.journal.records import Event, MessageRecord
+from lgsp.journal.statuses import RecipientState
 from lgsp.journal.tables import endpoints, inbox, messages, national_inbox
 from lgsp.journal.writes import StatusChange, apply_ops
 
@@ -98,7 +99,9 @@ class SideTables:
                         .where(inbox.c.message_id == message_id, inbox.c.system_id == system_id)
                         .values(acked_at=now)
                     )
-                    event = Event("acked", now, recipient=row[1], detail={"system": system_id})
+                    event = Event(
+                        RecipientState.ACKED, now, recipient=row[1], detail={"system": system_id}
+                    )
                     await apply_ops(conn, [StatusChange(message_id, event)])
                 return True
         except (SQLAlchemyError, OSError) as exc:

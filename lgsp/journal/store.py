@@ -24,23 +24,14 @@ from lgsp.journal.batch import BatchWriter
 from lgsp.journal.engine import connect, migrate
 from lgsp.journal.records import Attempt, Event, MessageRecord, NewMessage
 from lgsp.journal.side_tables import SideTables
+from lgsp.journal.statuses import SETTLED, MessageStatus, RecipientState, event_status
 from lgsp.journal.systems import SystemRegistry
 from lgsp.journal.tables import attempts, events, messages
 from lgsp.journal.writes import AttemptOp, JournalOp, StatusChange, apply_ops
 
-__all__ = ["IN_FLIGHT", "SETTLED", "IdempotencyClash", "Journal", "StatusChange"]
+__all__ = ["IdempotencyClash", "Journal", "StatusChange"]
 
 log = structlog.get_logger(__name__)
-
-
-IN_FLIGHT = ("accepted", "queued", "retrying", "replayed")
-"""Statuses of a message on its way to its recipients: accepted, not yet delivered, parked or
-refused."""
-
-SETTLED = ("delivered", "done", "dead", "rejected", "discarded")
-"""Statuses after which a message no longer holds back later ones with its order key: it was
-delivered, given up (an operator's replay makes it ``replayed``, unsettled, again), or never
-accepted."""
 
 
 class IdempotencyClash(LGSPError):
@@ -104,7 +95,10 @@ class Journal(SideTables):
     def queued(self, message_id: str) -> None:
         """Note that the broker confirmed the message; written in the background, batched."""
         change = StatusChange(
-            message_id, Event("queued", _now()), new_status="queued", only_from=("accepted",)
+            message_id,
+            Event(MessageStatus.QUEUED, _now()),
+            new_status=MessageStatus.QUEUED,
+            only_from=(MessageStatus.ACCEPTED,),
         )
         task = asyncio.create_task(self._write_quietly(change))
         self._background.add(task)
@@ -117,12 +111,12 @@ class Journal(SideTables):
                 await conn.execute(
                     messages.update()
                     .where(messages.c.id == message_id)
-                    .values(status="rejected", idempotency_key=None, updated_at=_now())
+                    .values(status=MessageStatus.REJECTED, idempotency_key=None, updated_at=_now())
                 )
                 await conn.execute(
                     events.insert().values(
                         message_id=message_id,
-                        status="rejected",
+                        status=MessageStatus.REJECTED,
                         at=_now(),
                         detail={"reason": reason},
                     )
@@ -149,7 +143,7 @@ class Journal(SideTables):
 
     async def delivered_recipients(self, message_id: str) -> set[str]:
         query = sa.select(events.c.recipient).where(
-            events.c.message_id == message_id, events.c.status == "delivered"
+            events.c.message_id == message_id, events.c.status == RecipientState.DELIVERED
         )
         return {row[0] for row in await self._read(query) if row[0]}
 
@@ -177,14 +171,17 @@ class Journal(SideTables):
             .where(
                 messages.c.order_key == order_key,
                 messages.c.id < message_id,
-                messages.c.status.not_in(SETTLED),
+                messages.c.status.not_in(sorted(SETTLED)),
             )
             .order_by(messages.c.id)
             .limit(1)
         )
         if orphaned_before is not None:
             query = query.where(
-                sa.or_(messages.c.status != "accepted", messages.c.created_at >= orphaned_before)
+                sa.or_(
+                    messages.c.status != MessageStatus.ACCEPTED,
+                    messages.c.created_at >= orphaned_before,
+                )
             )
         rows = await self._read(query)
         return _message(rows[0]) if rows else None
@@ -226,7 +223,7 @@ class Journal(SideTables):
     async def find(
         self,
         *,
-        status: str | None = None,
+        status: MessageStatus | None = None,
         type: str | None = None,
         sender: str | None = None,
         after: str | None = None,
@@ -244,15 +241,19 @@ class Journal(SideTables):
             query = query.where(messages.c.id > after)
         return [_message(row) for row in await self._read(query)]
 
-    async def transition(self, message_id: str, *, from_status: str, event: Event) -> bool:
+    async def transition(
+        self, message_id: str, *, from_status: MessageStatus, event: Event
+    ) -> bool:
         """Move the message from ``from_status`` to ``event.status`` with ``event``, atomically;
-        ``False`` when it was not in ``from_status`` (another operator was quicker)."""
+        ``False`` when it was not in ``from_status`` (another operator was quicker). Raises
+        ``ValueError`` when ``event.status`` is not a ``MessageStatus``."""
+        to = MessageStatus(event.status)
         try:
             async with self._engine.begin() as conn:
                 moved = await conn.execute(
                     messages.update()
                     .where(messages.c.id == message_id, messages.c.status == from_status)
-                    .values(status=event.status, updated_at=event.at)
+                    .values(status=to, updated_at=event.at)
                 )
                 if moved.rowcount != 1:
                     return False
@@ -273,7 +274,9 @@ class Journal(SideTables):
         """Accepted messages carrying this edXML DocumentId, oldest first."""
         query = (
             sa.select(messages)
-            .where(messages.c.document_id == document_id, messages.c.status != "rejected")
+            .where(
+                messages.c.document_id == document_id, messages.c.status != MessageStatus.REJECTED
+            )
             .order_by(messages.c.id)
         )
         return [_message(row) for row in await self._read(query)]
@@ -282,7 +285,7 @@ class Journal(SideTables):
         rows = await self._read(sa.select(messages.c.payload).where(messages.c.id == message_id))
         return bytes(rows[0][0]) if rows else None
 
-    async def count_by_status(self, status: str) -> int:
+    async def count_by_status(self, status: MessageStatus) -> int:
         rows = await self._read(
             sa.select(sa.func.count()).select_from(messages).where(messages.c.status == status)
         )
@@ -343,7 +346,7 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
         sender=m["sender"],
         sender_system=m["sender_system"],
         recipients=tuple(m["recipients"]),
-        status=m["status"],
+        status=MessageStatus(m["status"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         correlation_id=m["correlation_id"],
@@ -360,4 +363,10 @@ def _message(row: sa.Row[Any]) -> MessageRecord:
 
 def _event(row: sa.Row[Any]) -> Event:
     m = row._mapping
-    return Event(status=m["status"], at=m["at"], recipient=m["recipient"], detail=m["detail"])
+    recipient = m["recipient"]
+    return Event(
+        status=event_status(m["status"], recipient=recipient),
+        at=m["at"],
+        recipient=recipient,
+        detail=m["detail"],
+    )

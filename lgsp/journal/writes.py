@@ -8,7 +8,7 @@ few.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lgsp.journal.records import Attempt, Event, NewMessage
+from lgsp.journal.statuses import MessageStatus
 from lgsp.journal.tables import attempts, events, messages
 
 __all__ = ["AttemptOp", "JournalOp", "StatusChange", "apply_ops"]
@@ -27,8 +28,8 @@ class StatusChange:
 
     message_id: str
     event: Event
-    new_status: str | None = None
-    only_from: tuple[str, ...] | None = None
+    new_status: MessageStatus | None = None
+    only_from: Collection[MessageStatus] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ async def apply_ops(conn: AsyncConnection, ops: Sequence[JournalOp]) -> None:
     for op in ops:
         if isinstance(op, NewMessage):
             new_messages.append(_message_row(op))
-            event_rows.append(_event_row(op.id, Event("accepted", op.created_at)))
+            event_rows.append(_event_row(op.id, Event(MessageStatus.ACCEPTED, op.created_at)))
         elif isinstance(op, StatusChange):
             event_rows.append(_event_row(op.message_id, op.event))
             changes.append(op)
@@ -83,11 +84,12 @@ async def _update_statuses(conn: AsyncConnection, changes: Sequence[StatusChange
     # One UPDATE per run of changes with the same target status and guard, in arrival order, so
     # a later status still wins over an earlier one within a batch.
     run: list[str] = []
-    key: tuple[str, tuple[str, ...] | None] | None = None
+    key: tuple[MessageStatus, frozenset[MessageStatus] | None] | None = None
     for change in changes:
         if change.new_status is None:
             continue
-        this = (change.new_status, change.only_from)
+        guard = None if change.only_from is None else frozenset(change.only_from)
+        this = (change.new_status, guard)
         if this != key and run:
             await _update(conn, run, *key)  # type: ignore[misc]
             run = []
@@ -98,11 +100,15 @@ async def _update_statuses(conn: AsyncConnection, changes: Sequence[StatusChange
 
 
 async def _update(
-    conn: AsyncConnection, ids: list[str], status: str, only_from: tuple[str, ...] | None
+    conn: AsyncConnection,
+    ids: list[str],
+    status: MessageStatus,
+    only_from: frozenset[MessageStatus] | None,
 ) -> None:
     update = messages.update().where(messages.c.id.in_(ids))
     if only_from is not None:
-        update = update.where(messages.c.status.in_(only_from))
+        # Sorted: a guard binds its statuses in one order on every run (logs, query plans).
+        update = update.where(messages.c.status.in_(sorted(only_from)))
     await conn.execute(update.values(status=status, updated_at=datetime.now(UTC)))
 
 
@@ -116,7 +122,7 @@ def _message_row(m: NewMessage) -> dict[str, Any]:
         "correlation_id": m.correlation_id,
         "priority": m.priority,
         "deadline": m.deadline,
-        "status": "accepted",
+        "status": MessageStatus.ACCEPTED,
         "created_at": m.created_at,
         "updated_at": m.created_at,
         "idempotency_key": m.idempotency_key,

@@ -21,7 +21,7 @@ import structlog
 from lgsp.bus import PARK_REASON_HEADER, Bus, Delivery, OutgoingMessage
 from lgsp.errors import BrokerUnavailable, NotFound
 from lgsp.intake.recovery import outgoing_from_record
-from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, MessageRecord
+from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, MessageRecord, MessageStatus
 
 __all__ = ["DeadLetter", "DeadLetterKeeper", "DeadLetters", "NotDead"]
 
@@ -56,7 +56,7 @@ class DeadLetter:
 
 def _reason(message: MessageRecord) -> str | None:
     for event in reversed(message.events):
-        if event.status == "dead" and event.detail:
+        if event.status == MessageStatus.DEAD and event.detail:
             return str(event.detail.get("reason"))
     return None
 
@@ -75,7 +75,7 @@ class DeadLetters:
         limit: int = 100,
     ) -> list[DeadLetter]:
         found = await self._journal.find(
-            status="dead", type=type, sender=sender, after=after, limit=limit
+            status=MessageStatus.DEAD, type=type, sender=sender, after=after, limit=limit
         )
         letters = []
         for message in found:
@@ -86,7 +86,7 @@ class DeadLetters:
 
     async def show(self, message_id: str) -> DeadLetter:
         message = await self._journal.get(message_id)
-        if message is None or message.status != "dead":
+        if message is None or message.status != MessageStatus.DEAD:
             raise NotDead(f"no dead letter {message_id}")
         attempts = tuple(await self._journal.attempts(message_id))
         return DeadLetter(message, _reason(message), attempts)
@@ -96,14 +96,19 @@ class DeadLetters:
         message = await self._journal.get(message_id)
         if message is None:
             raise NotDead(f"no dead letter {message_id}")
-        event = Event("replayed", _now(), detail={"operator": operator})
-        if not await self._journal.transition(message_id, from_status="dead", event=event):
+        event = Event(MessageStatus.REPLAYED, _now(), detail={"operator": operator})
+        moved = await self._journal.transition(
+            message_id, from_status=MessageStatus.DEAD, event=event
+        )
+        if not moved:
             raise NotDead(f"message {message_id} is {message.status}, not dead")
         try:
             await self._bus.publish(await self._outgoing(message))
         except BrokerUnavailable as exc:
-            back = Event("dead", _now(), detail={"reason": f"replay failed: {exc}"})
-            await self._journal.transition(message_id, from_status="replayed", event=back)
+            back = Event(MessageStatus.DEAD, _now(), detail={"reason": f"replay failed: {exc}"})
+            await self._journal.transition(
+                message_id, from_status=MessageStatus.REPLAYED, event=back
+            )
             raise
         log.info("dead_letter_replayed", message_id=message_id, operator=operator)
 
@@ -119,7 +124,7 @@ class DeadLetters:
         targets: list[str] = []
         after: str | None = None
         while batch := await self._journal.find(
-            status="dead", type=type, sender=sender, after=after, limit=500
+            status=MessageStatus.DEAD, type=type, sender=sender, after=after, limit=500
         ):
             targets += [m.id for m in batch]
             after = batch[-1].id
@@ -136,8 +141,13 @@ class DeadLetters:
 
     async def discard(self, message_id: str, *, operator: str, reason: str) -> None:
         """Give the message up for good, recording who did and why."""
-        event = Event("discarded", _now(), detail={"operator": operator, "reason": reason})
-        if not await self._journal.transition(message_id, from_status="dead", event=event):
+        event = Event(
+            MessageStatus.DISCARDED, _now(), detail={"operator": operator, "reason": reason}
+        )
+        moved = await self._journal.transition(
+            message_id, from_status=MessageStatus.DEAD, event=event
+        )
+        if not moved:
             raise NotDead(f"no dead letter {message_id}")
         log.info("dead_letter_discarded", message_id=message_id, operator=operator)
 
@@ -164,7 +174,7 @@ class DeadLetterKeeper:
         if message is None or not _in_flight(message):
             return
         reason = str(delivery.headers.get(PARK_REASON_HEADER) or _broker_reason(delivery))
-        event = Event("dead", _now(), detail={"reason": reason, "by": "broker"})
+        event = Event(MessageStatus.DEAD, _now(), detail={"reason": reason, "by": "broker"})
         await self._journal.transition(message.id, from_status=message.status, event=event)
         log.warning("dead_lettered_by_broker", message_id=message.id, reason=reason)
 
@@ -173,7 +183,7 @@ def _in_flight(message: MessageRecord) -> bool:
     """Whether an adapter still had work to do on ``message``: a civil-status registration is
     ``delivered`` once the Ministry holds it, and its legs and status are followed until ``done``,
     so the broker dead-lettering it then leaves work undone."""
-    if message.status == "delivered" and message.type.startswith("civil_status."):
+    if message.status == MessageStatus.DELIVERED and message.type.startswith("civil_status."):
         return True
     return message.status in IN_FLIGHT
 

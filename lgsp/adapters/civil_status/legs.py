@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from lgsp.journal import Event
+from lgsp.journal import Event, HistoryMark, LegState, MessageStatus
 from lgsp.schemas import BirthRegistration, DeathRegistration, MarriageRegistration
 from lgsp.schemas.civil_status import RegistrationKind
 from lgsp.schemas.civil_status_death import DeathRegistrationKind
@@ -46,7 +46,8 @@ __all__ = [
     "plan",
 ]
 
-LEG_EVENT = "leg"
+LEG_EVENT = HistoryMark.LEG
+"""The event that records a leg's state (the journal's ``HistoryMark.LEG``)."""
 _EARLY = timedelta(milliseconds=5)
 """A message back from its delay queue this much before its retry time is on time."""
 MINISTRY_EVENT = "ministry."
@@ -62,14 +63,6 @@ class Leg(enum.StrEnum):
     """bảo hiểm y tế: a health insurance card for a child under 6 (LTKS)"""
     FUNERAL_ALLOWANCE = "funeral_allowance"
     """trợ cấp mai táng (LTKT)"""
-
-
-class LegState(enum.StrEnum):
-    PENDING = "pending"
-    REGISTERED = "registered"
-    DONE = "done"
-    FAILED = "failed"
-    REFUSED = "refused"
 
 
 def plan(body: BirthRegistration | DeathRegistration | MarriageRegistration) -> tuple[Leg, ...]:
@@ -131,7 +124,7 @@ class LegBook:
 
     def apply(self, event: Event) -> None:
         detail = event.detail or {}
-        if event.status == "replayed":
+        if event.status == MessageStatus.REPLAYED:
             # An operator's replay gives every refused leg, and the retry budget, a new start.
             self.failed_rounds = 0
             self.retry_at = None
@@ -139,7 +132,7 @@ class LegBook:
                 if progress.state is LegState.REFUSED:
                     progress.state = progress._before_refusal
                     progress.failure = progress.code = None
-        elif event.status == "retrying":
+        elif event.status == MessageStatus.RETRYING:
             if not detail.get("circuit_open"):
                 self.failed_rounds += 1
             try:

@@ -28,15 +28,17 @@ from lgsp.adapters.civil_status.legs import LEG_EVENT, MINISTRY_EVENT, Leg, LegB
 from lgsp.adapters.civil_status.mapping import Registration
 from lgsp.adapters.civil_status.ministry import DossierStatus, dossier_code
 from lgsp.errors import DeliveryError, PermanentDeliveryError
-from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, StatusChange
+from lgsp.journal import IN_FLIGHT, Attempt, Event, Journal, MessageStatus, StatusChange
 
 __all__ = ["FINISHED", "Round", "park"]
 
 log = structlog.get_logger(__name__)
 
-FINISHED = ("done", "dead", "discarded")
+FINISHED: frozenset[MessageStatus] = frozenset(
+    {MessageStatus.DONE, MessageStatus.DEAD, MessageStatus.DISCARDED}
+)
 """A message in one of these is not handled again (a redelivery)."""
-_ACTIVE = (*IN_FLIGHT, "delivered")
+_ACTIVE = IN_FLIGHT | {MessageStatus.DELIVERED}
 
 
 def _now() -> datetime:
@@ -49,7 +51,11 @@ async def park(
     """Record the message ``dead`` with ``reason``, and raise it for the bus to park."""
     detail = {"reason": reason, "attempts": attempts, **extra}
     await journal.change(
-        StatusChange(message_id, Event("dead", _now(), detail=detail), new_status="dead")
+        StatusChange(
+            message_id,
+            Event(MessageStatus.DEAD, _now(), detail=detail),
+            new_status=MessageStatus.DEAD,
+        )
     )
     log.warning("dead", leg=extra.get("leg"), code=extra.get("code"))
     raise PermanentDeliveryError(reason)
@@ -60,7 +66,7 @@ class Round:
     journal: Journal
     message_id: str
     message_type: str
-    status: str
+    status: MessageStatus
     body: Registration
     created_at: datetime
     deadline: datetime | None
@@ -145,7 +151,7 @@ class Round:
 
     async def delivered(self) -> None:
         """``delivered`` once the Ministry holds the registration (again after a retry)."""
-        if self.status in (*FINISHED, "delivered"):
+        if self.status in FINISHED or self.status == MessageStatus.DELIVERED:
             return
         if self.book[Leg.CIVIL_STATUS].state not in (LegState.REGISTERED, LegState.DONE):
             return
@@ -153,19 +159,19 @@ class Round:
         await self.journal.change(
             StatusChange(
                 self.message_id,
-                Event("delivered", _now(), detail=detail),
-                new_status="delivered",
+                Event(MessageStatus.DELIVERED, _now(), detail=detail),
+                new_status=MessageStatus.DELIVERED,
                 only_from=IN_FLIGHT,
             )
         )
-        self.status = "delivered"
+        self.status = MessageStatus.DELIVERED
 
     async def done(self) -> None:
-        event = Event("done", _now(), detail={"legs": self.book.view()})
+        event = Event(MessageStatus.DONE, _now(), detail={"legs": self.book.view()})
         await self.journal.change(
-            StatusChange(self.message_id, event, new_status="done", only_from=_ACTIVE)
+            StatusChange(self.message_id, event, new_status=MessageStatus.DONE, only_from=_ACTIVE)
         )
-        self.status = "done"
+        self.status = MessageStatus.DONE
         log.info("done", legs=self.book.view())
 
     async def retrying(self, delay: float) -> None:
@@ -180,10 +186,12 @@ class Round:
         }
         if circuit_only:
             detail["circuit_open"] = True  # waiting for a circuit is not a failed round
-        event = Event("retrying", _now(), detail=detail)
-        await self.journal.change(StatusChange(self.message_id, event, new_status="retrying"))
+        event = Event(MessageStatus.RETRYING, _now(), detail=detail)
+        await self.journal.change(
+            StatusChange(self.message_id, event, new_status=MessageStatus.RETRYING)
+        )
         self.book.apply(event)
-        self.status = "retrying"
+        self.status = MessageStatus.RETRYING
         log.warning("retrying", legs=detail["legs"], attempt=attempt, delay=round(delay, 3))
 
     async def park(self, reason: str, extra: dict[str, Any]) -> NoReturn:

@@ -39,7 +39,17 @@ from lgsp.adapters.national.portal import dossier_record
 from lgsp.adapters.retry import RetryPolicy
 from lgsp.bus import Delivery, Reply
 from lgsp.errors import DeliveryError, PermanentDeliveryError, RetryLater
-from lgsp.journal import IN_FLIGHT, SETTLED, Attempt, Event, MessageRecord, StatusChange
+from lgsp.journal import (
+    IN_FLIGHT,
+    SETTLED,
+    Attempt,
+    Event,
+    HistoryMark,
+    MessageRecord,
+    MessageStatus,
+    RecipientState,
+    StatusChange,
+)
 from lgsp.schemas import DossierSync, Envelope
 
 __all__ = ["NationalAdapter"]
@@ -199,8 +209,8 @@ class NationalAdapter:
         await self._journal.change(
             StatusChange(
                 record.id,
-                Event("retrying", _now(), detail=detail),
-                new_status="retrying",
+                Event(MessageStatus.RETRYING, _now(), detail=detail),
+                new_status=MessageStatus.RETRYING,
                 only_from=IN_FLIGHT,
             )
         )
@@ -223,7 +233,7 @@ class NationalAdapter:
         if not _waited_for(record.events, blocker.id):
             # Once per message and blocker: a long wait does not fill the history.
             detail = {"behind": blocker.id, "reason": "an earlier status of the dossier"}
-            waiting = Event("waiting", _now(), detail=detail)
+            waiting = Event(HistoryMark.WAITING, _now(), detail=detail)
             await self._journal.change(StatusChange(record.id, waiting))
         log.info("waiting_for_earlier_status", behind=blocker.id, delay=round(delay, 3))
         raise RetryLater(f"waiting for {blocker.id}, an earlier status of the dossier", delay=delay)
@@ -247,15 +257,17 @@ class NationalAdapter:
                     detail["recorded"] = recorded  # False: the portal had this status already
                 change = StatusChange(
                     record.id,
-                    Event("delivered", _now(), recipient=recipient, detail=detail),
-                    new_status="delivered",
+                    Event(RecipientState.DELIVERED, _now(), recipient=recipient, detail=detail),
+                    new_status=MessageStatus.DELIVERED,
                     only_from=IN_FLIGHT,
                 )
             else:
                 change = StatusChange(
                     record.id,
                     Event(
-                        "refused" if isinstance(error, PermanentDeliveryError) else "failed",
+                        RecipientState.REFUSED
+                        if isinstance(error, PermanentDeliveryError)
+                        else RecipientState.FAILED,
                         _now(),
                         recipient=recipient,
                         detail={"reason": error.reason, "target": target},
@@ -284,8 +296,8 @@ class NationalAdapter:
         await self._journal.change(
             StatusChange(
                 record.id,
-                Event("dead", _now(), detail={"reason": reason, "attempts": attempts}),
-                new_status="dead",
+                Event(MessageStatus.DEAD, _now(), detail={"reason": reason, "attempts": attempts}),
+                new_status=MessageStatus.DEAD,
                 only_from=IN_FLIGHT,
             )
         )
@@ -295,13 +307,14 @@ class NationalAdapter:
 
 def _replayed_at(record: MessageRecord) -> datetime | None:
     """When an operator last replayed the message: failures before it are not counted again."""
-    replays = [e.at for e in record.events if e.status == "replayed"]
+    replays = [e.at for e in record.events if e.status == MessageStatus.REPLAYED]
     return replays[-1] if replays else None
 
 
 def _waited_for(events: Sequence[Event], blocker_id: str) -> bool:
     return any(
-        e.status == "waiting" and (e.detail or {}).get("behind") == blocker_id for e in events
+        e.status == HistoryMark.WAITING and (e.detail or {}).get("behind") == blocker_id
+        for e in events
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lgsp.journal import Journal, MessageRecord
+from lgsp.journal import Journal, MessageRecord, MessageStatus
 
 __all__ = ["StatusOrder"]
 
@@ -57,7 +57,7 @@ class StatusOrder:
 
     async def delay(self, blocker: MessageRecord) -> float:
         """Seconds to wait before asking again whether ``blocker`` has settled."""
-        if blocker.status != "retrying":
+        if blocker.status != MessageStatus.RETRYING:
             return self._wait
         full = await self._journal.get(blocker.id)
         next_at = _next_try(full) if full is not None else None
@@ -69,7 +69,7 @@ class StatusOrder:
 
 def _next_try(record: MessageRecord) -> datetime | None:
     for event in reversed(record.events):
-        if event.status == "retrying" and event.detail and "next_at" in event.detail:
+        if event.status == MessageStatus.RETRYING and event.detail and "next_at" in event.detail:
             try:
                 return datetime.fromisoformat(str(event.detail["next_at"]))
             except ValueError:

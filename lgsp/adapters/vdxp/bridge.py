@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 from datetime import UTC, datetime
 
 import httpx
@@ -28,7 +29,7 @@ from lgsp.intake import Acceptor, admit_edxml
 from lgsp.journal import Journal, System
 from lgsp.settings import Settings
 
-__all__ = ["BRIDGE_SYSTEM", "NationalInbox", "VdxpAxis"]
+__all__ = ["BRIDGE_SYSTEM", "NationalInbox", "PackageState", "VdxpAxis"]
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,16 @@ BRIDGE_SYSTEM = System(
     ),
 )
 """The pseudo-system packages from the national axis are accepted as."""
+
+
+class PackageState(enum.StrEnum):
+    """What became of a package fetched from the axis (``national_inbox.state``)."""
+
+    INGESTED = "ingested"
+    """Accepted as a message for its recipients here; reported ``done`` to the axis."""
+    FAILED = "failed"
+    """Refused (invalid, not permitted, no recipient here), with the reason kept; reported
+    ``fail``."""
 
 
 class VdxpAxis:
@@ -134,7 +145,9 @@ class NationalInbox:
         state = await self._journal.inbox_state(doc_id)
         if state is not None:
             # Taken in before a crash or a lost answer: only the report is missing.
-            await self._client.update_status(doc_id, "done" if state == "ingested" else "fail")
+            await self._client.update_status(
+                doc_id, "done" if state == PackageState.INGESTED else "fail"
+            )
             return 0
         package = await self._client.get_edoc(doc_id)
         try:
@@ -157,12 +170,12 @@ class NationalInbox:
             reason = _reason(exc)
             log.warning("national_package_refused", doc_id=doc_id, reason=reason)
             await self._journal.record_inbox(
-                doc_id, service_type=service, state="failed", error=reason
+                doc_id, service_type=service, state=PackageState.FAILED, error=reason
             )
             await self._client.update_status(doc_id, "fail")
             return 0
         await self._journal.record_inbox(
-            doc_id, service_type=service, state="ingested", message_id=accepted.id
+            doc_id, service_type=service, state=PackageState.INGESTED, message_id=accepted.id
         )
         await self._client.update_status(doc_id, "done")
         log.info("national_package_taken", doc_id=doc_id, message_id=accepted.id)
