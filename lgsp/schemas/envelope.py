@@ -14,9 +14,9 @@ Not for: the bodies themselves (one module per axis) or transport (``lgsp.bus``)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from lgsp.schemas._base import AgencyCode, LGSPModel
@@ -60,8 +60,24 @@ Body = (
 )
 
 
+def _recipients_as_checked(schema: dict[str, Any], cls: type[Any]) -> None:
+    """State in the JSON Schema what ``_recipients_for_messages`` checks: a message names at
+    least one recipient and none twice; a lookup names none."""
+    recipients = schema.get("properties", {}).get("recipients")
+    if recipients is None:
+        return
+    if getattr(cls, "request_reply", False):
+        recipients["maxItems"] = 0
+        return
+    recipients.pop("default", None)
+    recipients.update(minItems=1, uniqueItems=True)
+    schema["required"] = sorted({*schema.get("required", []), "recipients"})
+
+
 class Submission(LGSPModel):
     """Fields every message type shares, as a caller sends them."""
+
+    model_config = ConfigDict(json_schema_extra=_recipients_as_checked)
 
     request_reply: ClassVar[bool] = False
     """Lookups are answered synchronously (``POST /v1/requests``) and name no recipients."""

@@ -174,10 +174,10 @@ def addressable(document: dict[str, Any]) -> dict[str, Any]:
         if cls.request_reply:
             recipients["maxItems"] = 0
         else:
-            del recipients["default"]
+            recipients.pop("default", None)  # the document may already leave it out
             recipients.update(items={"enum": [FUZZER, RECIPIENT, SENDER]}, minItems=1)
             recipients["uniqueItems"] = True
-            schema["required"].append("recipients")
+            schema["required"] = sorted({*schema["required"], "recipients"})
     return narrowed
 
 
